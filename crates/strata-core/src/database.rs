@@ -1,0 +1,135 @@
+//! The backend seam: [`Database`] and its [`Cursor`].
+//!
+//! A backend stores bytes in columns and nothing more; keys, values and layers are built on top
+//! by the engine. The trait is deliberately narrow so that it is easy to implement twice (the
+//! in-memory [`MemoryDb`](crate::MemoryDb) and the RocksDB backend) and to test once, with the
+//! shared conformance suite.
+
+use crate::column::Column;
+use crate::error::Result;
+use crate::range::KeyRange;
+use crate::transaction::Transaction;
+use crate::value::Slice;
+
+/// A byte-level key-value store organised in columns.
+///
+/// Contracts every backend keeps (the conformance suite checks them):
+///
+/// - Keys are compared as unsigned bytes; the empty key and empty values are allowed.
+/// - Naming a column the database was not opened with is [`Error::UnknownColumn`](crate::Error),
+///   and the call changes nothing.
+/// - `put` and `delete` are atomic and immediately visible to later reads on any thread.
+/// - `apply` writes a whole [`Transaction`] atomically across all its columns: a reader sees
+///   either none of it or all of it, and a crash leaves none or all of it. It validates every
+///   column before writing anything.
+/// - Cursors read a snapshot taken when they were created: later writes are invisible to them.
+pub trait Database: Send + Sync {
+    /// The cursor type returned by [`Database::cursor`].
+    type Cursor<'a>: Cursor
+    where
+        Self: 'a;
+
+    /// The columns this database was opened with.
+    fn columns(&self) -> Vec<Column>;
+
+    /// Whether `key` is present in `column`.
+    fn has(&self, column: Column, key: &[u8]) -> Result<bool> {
+        Ok(self.get(column, key)?.is_some())
+    }
+
+    /// The value stored under `key` in `column`, if any.
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>>;
+
+    /// The values of several keys of one column, in the order of `keys`.
+    ///
+    /// Backends that can batch lookups override this; the default calls [`Database::get`].
+    fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
+        keys.iter().map(|key| self.get(column, key)).collect()
+    }
+
+    /// Stores `value` under `key` in `column`, replacing any earlier value.
+    fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()>;
+
+    /// Removes `key` from `column`; removing an absent key is not an error.
+    fn delete(&self, column: Column, key: &[u8]) -> Result<()>;
+
+    /// A cursor over the keys of `column` that fall in `range`, reading a snapshot taken now.
+    fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>>;
+
+    /// Applies every operation of `transaction` atomically.
+    fn apply(&self, transaction: &Transaction) -> Result<()>;
+}
+
+/// A position in one column's sorted keys, within the range it was created for.
+///
+/// A new cursor is unpositioned. Seeks and steps never leave the cursor's range: stepping past
+/// either end (or seeking where no key qualifies) makes the cursor invalid, after which
+/// [`Cursor::key`] is `None` until the next seek. When a cursor becomes invalid because of an
+/// error, [`Cursor::status`] reports it; callers check it whenever `key` returns `None`.
+pub trait Cursor {
+    /// Moves to the first key `>= key` in range.
+    fn seek(&mut self, key: &[u8]);
+
+    /// Moves to the last key `<= key` in range.
+    fn seek_for_prev(&mut self, key: &[u8]);
+
+    /// Moves to the first key in range.
+    fn seek_to_first(&mut self);
+
+    /// Moves to the last key in range.
+    fn seek_to_last(&mut self);
+
+    /// Steps to the next key. Only valid on a valid cursor.
+    fn next(&mut self);
+
+    /// Steps to the previous key. Only valid on a valid cursor.
+    fn prev(&mut self);
+
+    /// The current key, or `None` when the cursor is invalid.
+    fn key(&self) -> Option<&[u8]>;
+
+    /// The current value, or `None` when the cursor is invalid.
+    fn value(&self) -> Option<&[u8]>;
+
+    /// The error that invalidated the cursor, if one did.
+    fn status(&self) -> Result<()>;
+}
+
+impl<D: Database + ?Sized> Database for std::sync::Arc<D> {
+    type Cursor<'a>
+        = D::Cursor<'a>
+    where
+        Self: 'a;
+
+    fn columns(&self) -> Vec<Column> {
+        (**self).columns()
+    }
+
+    fn has(&self, column: Column, key: &[u8]) -> Result<bool> {
+        (**self).has(column, key)
+    }
+
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
+        (**self).get(column, key)
+    }
+
+    fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
+        (**self).get_many(column, keys)
+    }
+
+    fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()> {
+        (**self).put(column, key, value)
+    }
+
+    fn delete(&self, column: Column, key: &[u8]) -> Result<()> {
+        (**self).delete(column, key)
+    }
+
+    fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
+        (**self).cursor(column, range)
+    }
+
+    fn apply(&self, transaction: &Transaction) -> Result<()> {
+        (**self).apply(transaction)
+    }
+}

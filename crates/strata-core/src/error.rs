@@ -1,0 +1,133 @@
+//! The engine's error types.
+//!
+//! Every fallible operation returns [`Error`]. Its variants name what went wrong so callers can
+//! match on them; the more specific [`KeyError`], [`DecodeError`] and [`EncodeError`] convert into
+//! it with `?`.
+
+use std::fmt;
+
+/// A boxed error from a backend or a codec, kept as the source of a Strata error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Result alias used throughout Strata.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Anything that can go wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The column is not one the database was opened with.
+    #[error("unknown column `{0}`: the database was not opened with it")]
+    UnknownColumn(String),
+
+    /// Key bytes could not be turned into a typed key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+
+    /// Stored bytes could not be decoded as the expected value type.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+
+    /// A value could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+
+    /// The backend failed (I/O, corruption, a lock held elsewhere, …).
+    #[error("backend error: {0}")]
+    Backend(#[source] BoxError),
+}
+
+impl Error {
+    /// Wraps a backend's own error.
+    pub fn backend(error: impl Into<BoxError>) -> Self {
+        Self::Backend(error.into())
+    }
+}
+
+/// Key bytes that do not form a valid key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The byte string has the wrong length for the key type.
+    #[error("key for column `{column}` must be {expected} bytes long, got {actual}")]
+    WrongLength {
+        /// The column the key was read from.
+        column: &'static str,
+        /// The length the key type requires.
+        expected: usize,
+        /// The length that was found.
+        actual: usize,
+    },
+    /// One component's bytes are not a valid value of that component.
+    #[error("invalid key component `{component}`: {reason}")]
+    InvalidComponent {
+        /// The component's type name.
+        component: &'static str,
+        /// Why the bytes were rejected.
+        reason: String,
+    },
+}
+
+/// Stored bytes that could not be decoded as the expected value type.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot decode a `{type_name}` from {len} stored bytes: {source}")]
+pub struct DecodeError {
+    /// The value type that was expected.
+    pub type_name: &'static str,
+    /// How many bytes were offered.
+    pub len: usize,
+    /// Why decoding failed.
+    #[source]
+    pub source: BoxError,
+}
+
+impl DecodeError {
+    /// Builds a decode error for type `T` from `len` bytes.
+    pub fn new<T: ?Sized>(len: usize, source: impl Into<BoxError>) -> Self {
+        Self { type_name: std::any::type_name::<T>(), len, source: source.into() }
+    }
+}
+
+/// A value that could not be encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode a `{type_name}`: {source}")]
+pub struct EncodeError {
+    /// The value type being encoded.
+    pub type_name: &'static str,
+    /// Why encoding failed.
+    #[source]
+    pub source: BoxError,
+}
+
+impl EncodeError {
+    /// Builds an encode error for type `T`.
+    pub fn new<T: ?Sized>(source: impl Into<BoxError>) -> Self {
+        Self { type_name: std::any::type_name::<T>(), source: source.into() }
+    }
+}
+
+/// A plain message used as the source of an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message(pub String);
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Message {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_send_sync_and_static() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Error>();
+        check::<KeyError>();
+        check::<DecodeError>();
+        check::<EncodeError>();
+    }
+}

@@ -1,0 +1,174 @@
+//! Iteration: std iterators over a column's keys, raw ([`Unstructured`]) or typed ([`Structured`]).
+//!
+//! Both are `Iterator` and `DoubleEndedIterator`, so `rev()`, `take()` and `collect()` work as
+//! usual, including mixing `next` and `next_back` on one iterator. Items are owned and stay valid
+//! after the iterator moves on. A backend error is yielded once as an `Err` item, after which the
+//! iterator ends; a key or value that does not decode is an `Err` item for that entry alone.
+
+use std::marker::PhantomData;
+
+use crate::database::Cursor;
+use crate::error::{Error, Result};
+use crate::range::KeyRange;
+use crate::value::{DataType, Entry, Slice};
+
+/// A raw key and value.
+pub type RawEntry = (Box<[u8]>, Box<[u8]>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    /// Not on an entry this iterator has yielded: the next step must seek.
+    Unpositioned,
+    /// On the entry most recently yielded by `next`.
+    Front,
+    /// On the entry most recently yielded by `next_back`.
+    Back,
+}
+
+/// Raw entries of one column within a range, in byte order.
+///
+/// It walks one backend [`Cursor`]. The part of the range not yet yielded is `[start, end)`;
+/// stepping forward narrows `start`, stepping backward narrows `end`, and the two meet exactly
+/// once. Bounds are recorded only when the direction changes, so a one-way scan copies nothing
+/// but the items it yields.
+pub struct Unstructured<C> {
+    cursor: C,
+    start: Vec<u8>,
+    end: Option<Vec<u8>>,
+    position: Position,
+    done: bool,
+}
+
+impl<C: Cursor> Unstructured<C> {
+    /// Iterates `cursor` over `range`; the cursor must have been created for `range` or a wider one.
+    pub fn new(cursor: C, range: KeyRange) -> Self {
+        let done = range.is_empty();
+        let (start, end) = (range.start().to_vec(), range.end().map(<[u8]>::to_vec));
+        Self { cursor, start, end, position: Position::Unpositioned, done }
+    }
+
+    /// Moves the front of the iterator to the first key `>= key`; keys already passed at either end
+    /// stay passed.
+    pub fn seek(&mut self, key: &[u8]) {
+        self.narrow_from_position();
+        if key > self.start.as_slice() {
+            self.start = key.to_vec();
+        }
+        self.position = Position::Unpositioned;
+        self.done = self.end.as_deref().is_some_and(|end| end <= self.start.as_slice());
+    }
+
+    /// Records the entry the cursor sits on as passed, before the cursor is moved elsewhere.
+    fn narrow_from_position(&mut self) {
+        let Some(key) = self.cursor.key() else { return };
+        match self.position {
+            Position::Front => self.start = crate::range::successor(key),
+            Position::Back => self.end = Some(key.to_vec()),
+            Position::Unpositioned => {}
+        }
+    }
+
+    /// Reads the entry under the cursor, or ends the iteration.
+    fn take(&mut self, in_range: impl FnOnce(&[u8], &Self) -> bool) -> Option<Result<RawEntry>> {
+        let Some(key) = self.cursor.key() else {
+            self.done = true;
+            return self.cursor.status().err().map(Err);
+        };
+        if !in_range(key, self) {
+            self.done = true;
+            return None;
+        }
+        let value = self.cursor.value().unwrap_or_default();
+        Some(Ok((key.into(), value.into())))
+    }
+}
+
+impl<C: Cursor> Iterator for Unstructured<C> {
+    type Item = Result<RawEntry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if self.position == Position::Front {
+            self.cursor.next();
+        } else {
+            self.narrow_from_position();
+            if self.start.is_empty() {
+                self.cursor.seek_to_first();
+            } else {
+                self.cursor.seek(&self.start);
+            }
+            self.position = Position::Front;
+        }
+        self.take(|key, this| this.end.as_deref().is_none_or(|end| key < end))
+    }
+}
+
+impl<C: Cursor> DoubleEndedIterator for Unstructured<C> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if self.position == Position::Back {
+            self.cursor.prev();
+        } else {
+            self.narrow_from_position();
+            match self.end.as_deref() {
+                None => self.cursor.seek_to_last(),
+                Some(end) => {
+                    self.cursor.seek_for_prev(end);
+                    if self.cursor.key() == Some(end) {
+                        self.cursor.prev();
+                    }
+                }
+            }
+            self.position = Position::Back;
+        }
+        self.take(|key, this| key >= this.start.as_slice())
+    }
+}
+
+/// Typed entries: each item is a decoded key of type `E` and its decoded value.
+pub struct Structured<E, C> {
+    raw: Unstructured<C>,
+    _entry: PhantomData<fn() -> E>,
+}
+
+impl<E: Entry, C: Cursor> Structured<E, C> {
+    /// Decodes the entries of `raw`.
+    pub fn new(raw: Unstructured<C>) -> Self {
+        Self { raw, _entry: PhantomData }
+    }
+
+    /// Moves the front of the iterator to the first key `>= key`.
+    pub fn seek(&mut self, key: &E) {
+        self.raw.seek(key.as_key().as_bytes());
+    }
+
+    /// The raw iterator underneath.
+    pub fn into_raw(self) -> Unstructured<C> {
+        self.raw
+    }
+
+    fn decode(item: Result<RawEntry>) -> Result<(E, E::Value<'static>)> {
+        let (key, value) = item?;
+        let key = E::from_bytes(&key)?;
+        let value = E::Value::from_slice(Slice::from(value)).map_err(Error::from)?;
+        Ok((key, value))
+    }
+}
+
+impl<E: Entry, C: Cursor> Iterator for Structured<E, C> {
+    type Item = Result<(E, E::Value<'static>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.raw.next().map(Self::decode)
+    }
+}
+
+impl<E: Entry, C: Cursor> DoubleEndedIterator for Structured<E, C> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.raw.next_back().map(Self::decode)
+    }
+}
