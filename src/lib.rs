@@ -1,1 +1,97 @@
-//! placeholder
+//! # Strata test kit
+//!
+//! Shared test support for the whole workspace, in the spirit of tikv's `engine_traits_tests`:
+//!
+//! - [`Harness`]: how a suite opens, and reopens, one backend.
+//! - [`suite`]: the backend conformance suite, written once against [`Database`].
+//! - [`model`]: random operation sequences checked against a `BTreeMap` model.
+//! - [`conformance!`]: instantiates all of it as `#[test]`s for one harness.
+//!
+//! ```
+//! use strata_testkit::MemoryHarness;
+//!
+//! strata_testkit::suite::point_operations(&mut MemoryHarness::default());
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod model;
+pub mod suite;
+
+use strata_core::{Column, Database, MemoryDb};
+
+/// Columns every suite opens its databases with.
+pub const COLUMNS: [Column; 3] = [
+    Column::new("alpha"),
+    Column::new("beta"),
+    Column::new("gamma").with_prefix_len(2),
+];
+
+/// A column no suite database is opened with.
+pub const UNDECLARED: Column = Column::new("undeclared");
+
+/// How a test suite gets databases of one backend.
+pub trait Harness {
+    /// The backend under test.
+    type Db: Database;
+
+    /// Opens a new, empty database with `columns`.
+    fn open(&mut self, columns: &[Column]) -> Self::Db;
+
+    /// Closes `db` and opens it again with the same columns, as a process restart would.
+    fn reopen(&mut self, db: Self::Db) -> Self::Db;
+}
+
+/// The in-memory backend; reopening keeps the same instance, as its data lives in the process.
+#[derive(Debug, Default)]
+pub struct MemoryHarness;
+
+impl Harness for MemoryHarness {
+    type Db = MemoryDb;
+
+    fn open(&mut self, columns: &[Column]) -> MemoryDb {
+        MemoryDb::new(columns.iter().copied())
+    }
+
+    fn reopen(&mut self, db: MemoryDb) -> MemoryDb {
+        db
+    }
+}
+
+/// Generates one `#[test]` per conformance check and the model test, for a harness expression.
+///
+/// ```ignore
+/// strata_testkit::conformance!(strata_testkit::MemoryHarness::default());
+/// ```
+#[macro_export]
+macro_rules! conformance {
+    ($harness:expr) => {
+        $crate::conformance!(@tests $harness;
+            point_operations,
+            unknown_columns_are_rejected_without_side_effects,
+            transactions_apply_atomically_across_columns,
+            forward_reverse_and_bounded_iteration,
+            prefix_iteration,
+            mixed_direction_iteration_meets_once,
+            seek_moves_the_front,
+            items_outlive_their_iterator,
+            iterators_read_a_snapshot,
+            get_many_matches_get,
+            data_survives_reopen,
+            typed_handle_round_trips,
+            bad_stored_bytes_are_typed_errors,
+        );
+
+        #[test]
+        fn model_agrees_with_btreemap() {
+            $crate::model::check(|| $harness, $crate::model::cases_from_env(64));
+        }
+    };
+    (@tests $harness:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::suite::$check(&mut $harness);
+            }
+        )+
+    };
+}

@@ -39,8 +39,14 @@ impl Column {
     /// this is a compile-time error in practice.
     #[must_use]
     pub const fn new(name: &'static str) -> Self {
-        assert!(is_valid_name(name), "column names are 1-64 bytes of [A-Za-z0-9_.-], not `default`");
-        Self { name, prefix_len: None }
+        assert!(
+            is_valid_name(name),
+            "column names are 1-64 bytes of [A-Za-z0-9_.-], not `default`"
+        );
+        Self {
+            name,
+            prefix_len: None,
+        }
     }
 
     /// Declares that keys in this column are read by a leading prefix of `len` bytes.

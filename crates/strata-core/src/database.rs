@@ -95,41 +95,48 @@ pub trait Cursor {
     fn status(&self) -> Result<()>;
 }
 
-impl<D: Database + ?Sized> Database for std::sync::Arc<D> {
-    type Cursor<'a>
-        = D::Cursor<'a>
-    where
-        Self: 'a;
+/// Forwards every method to the database behind a shared pointer.
+macro_rules! forward_database {
+    ($($pointer:ty),+) => {$(
+        impl<D: Database + ?Sized> Database for $pointer {
+            type Cursor<'a>
+                = D::Cursor<'a>
+            where
+                Self: 'a;
 
-    fn columns(&self) -> Vec<Column> {
-        (**self).columns()
-    }
+            fn columns(&self) -> Vec<Column> {
+                (**self).columns()
+            }
 
-    fn has(&self, column: Column, key: &[u8]) -> Result<bool> {
-        (**self).has(column, key)
-    }
+            fn has(&self, column: Column, key: &[u8]) -> Result<bool> {
+                (**self).has(column, key)
+            }
 
-    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
-        (**self).get(column, key)
-    }
+            fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
+                (**self).get(column, key)
+            }
 
-    fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
-        (**self).get_many(column, keys)
-    }
+            fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
+                (**self).get_many(column, keys)
+            }
 
-    fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()> {
-        (**self).put(column, key, value)
-    }
+            fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()> {
+                (**self).put(column, key, value)
+            }
 
-    fn delete(&self, column: Column, key: &[u8]) -> Result<()> {
-        (**self).delete(column, key)
-    }
+            fn delete(&self, column: Column, key: &[u8]) -> Result<()> {
+                (**self).delete(column, key)
+            }
 
-    fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
-        (**self).cursor(column, range)
-    }
+            fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
+                (**self).cursor(column, range)
+            }
 
-    fn apply(&self, transaction: &Transaction) -> Result<()> {
-        (**self).apply(transaction)
-    }
+            fn apply(&self, transaction: &Transaction) -> Result<()> {
+                (**self).apply(transaction)
+            }
+        }
+    )+};
 }
+
+forward_database!(&D, std::sync::Arc<D>);

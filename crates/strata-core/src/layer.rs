@@ -44,7 +44,11 @@ pub trait ReadLayer {
     }
 
     /// Raw entries of `column` within a normalised range.
-    fn iter_range(&self, column: Column, range: KeyRange) -> Result<Unstructured<Self::Cursor<'_>>> {
+    fn iter_range(
+        &self,
+        column: Column,
+        range: KeyRange,
+    ) -> Result<Unstructured<Self::Cursor<'_>>> {
         let cursor = self.cursor(column, &range)?;
         Ok(Unstructured::new(cursor, range))
     }

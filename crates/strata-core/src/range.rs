@@ -15,7 +15,9 @@
 //! assert!(!KeyRange::from(..b"c").contains(b"c"));
 //! ```
 
-use std::ops::{Bound, Range, RangeBounds, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInclusive};
+use std::ops::{
+    Bound, Range, RangeBounds, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInclusive,
+};
 
 /// The keys `k` with `start <= k` and, when `end` is set, `k < end`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,7 +54,10 @@ impl KeyRange {
 
     /// Every key that starts with `prefix`.
     pub fn prefix(prefix: &[u8]) -> Self {
-        Self { start: prefix.to_vec(), end: prefix_end(prefix) }
+        Self {
+            start: prefix.to_vec(),
+            end: prefix_end(prefix),
+        }
     }
 
     /// The inclusive start (empty when unbounded below).
@@ -67,7 +72,9 @@ impl KeyRange {
 
     /// Whether no key can fall in the range.
     pub fn is_empty(&self) -> bool {
-        self.end.as_deref().is_some_and(|end| end <= self.start.as_slice())
+        self.end
+            .as_deref()
+            .is_some_and(|end| end <= self.start.as_slice())
     }
 
     /// Whether `key` falls in the range.
@@ -77,14 +84,21 @@ impl KeyRange {
 
     /// The same bounds as a standard `(Bound, Bound)` pair.
     pub fn as_bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
-        (Bound::Included(self.start.as_slice()), self.end.as_deref().map_or(Bound::Unbounded, Bound::Excluded))
+        (
+            Bound::Included(self.start.as_slice()),
+            self.end
+                .as_deref()
+                .map_or(Bound::Unbounded, Bound::Excluded),
+        )
     }
 
     /// The longest prefix shared by every key in the range, as far as the bounds tell.
     ///
     /// Backends use it to decide whether a scan stays inside one bloom-filter prefix.
     pub fn common_prefix(&self) -> &[u8] {
-        let Some(end) = self.end.as_deref() else { return &[] };
+        let Some(end) = self.end.as_deref() else {
+            return &[];
+        };
         // [start, end) stays under prefix p when start begins with p and end <= prefix_end(p).
         let mut len = self.start.len();
         while len > 0 {
@@ -120,7 +134,10 @@ from_std_range!(Range, RangeInclusive, RangeFrom, RangeTo, RangeToInclusive);
 
 impl<K: AsRef<[u8]>> From<(Bound<K>, Bound<K>)> for KeyRange {
     fn from((start, end): (Bound<K>, Bound<K>)) -> Self {
-        Self::from_bounds(&(start.as_ref().map(AsRef::as_ref), end.as_ref().map(AsRef::as_ref)))
+        Self::from_bounds(&(
+            start.as_ref().map(AsRef::as_ref),
+            end.as_ref().map(AsRef::as_ref),
+        ))
     }
 }
 
