@@ -13,6 +13,12 @@
 //! strata_testkit::suite::point_operations(&mut MemoryHarness::default());
 //! ```
 #![forbid(unsafe_code)]
+// Every check in this crate asserts: panicking is how a conformance check reports a failure.
+#![allow(clippy::missing_panics_doc)]
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
 
 pub mod model;
 pub mod suite;

@@ -237,9 +237,9 @@ pub fn mixed_direction_iteration_meets_once<H: Harness>(harness: &mut H) {
                 Some(item) => {
                     let key = item.unwrap().0.into_vec();
                     if pattern >> step & 1 == 1 {
-                        back.push(key)
+                        back.push(key);
                     } else {
-                        front.push(key)
+                        front.push(key);
                     }
                 }
                 None => break,

@@ -43,7 +43,7 @@ impl<C: Cursor> Unstructured<C> {
     /// Iterates `cursor` over `range`; the cursor must have been created for `range` or a wider one.
     pub fn new(cursor: C, range: KeyRange) -> Self {
         let done = range.is_empty();
-        let (start, end) = (range.start().to_vec(), range.end().map(<[u8]>::to_vec));
+        let (start, end) = range.into_parts();
         Self {
             cursor,
             start,

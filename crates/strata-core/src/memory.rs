@@ -12,6 +12,7 @@ use crate::transaction::{Op, Transaction};
 use crate::value::Slice;
 
 type Tree = BTreeMap<Arc<[u8]>, Arc<[u8]>>;
+type SharedEntry = (Arc<[u8]>, Arc<[u8]>);
 
 /// An in-memory [`Database`] for tests, tools and ephemeral state.
 ///
@@ -123,11 +124,11 @@ impl Database for MemoryDb {
 pub struct MemoryCursor {
     tree: Arc<Tree>,
     range: KeyRange,
-    current: Option<(Arc<[u8]>, Arc<[u8]>)>,
+    current: Option<SharedEntry>,
 }
 
 impl MemoryCursor {
-    fn first_from(&self, from: Bound<&[u8]>) -> Option<(Arc<[u8]>, Arc<[u8]>)> {
+    fn first_from(&self, from: Bound<&[u8]>) -> Option<SharedEntry> {
         let (key, value) = self
             .tree
             .range::<[u8], _>((from, Bound::Unbounded))
@@ -137,7 +138,7 @@ impl MemoryCursor {
             .then(|| (Arc::clone(key), Arc::clone(value)))
     }
 
-    fn last_before(&self, to: Bound<&[u8]>) -> Option<(Arc<[u8]>, Arc<[u8]>)> {
+    fn last_before(&self, to: Bound<&[u8]>) -> Option<SharedEntry> {
         let (key, value) = self
             .tree
             .range::<[u8], _>((Bound::Unbounded, to))

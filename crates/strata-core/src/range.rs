@@ -70,6 +70,11 @@ impl KeyRange {
         self.end.as_deref()
     }
 
+    /// The inclusive start and the exclusive end.
+    pub fn into_parts(self) -> (Vec<u8>, Option<Vec<u8>>) {
+        (self.start, self.end)
+    }
+
     /// Whether no key can fall in the range.
     pub fn is_empty(&self) -> bool {
         self.end
