@@ -23,7 +23,10 @@ struct ReadmeExample;
 pub mod model;
 pub mod suite;
 
+use std::path::PathBuf;
+
 use strata_core::{Column, Database, MemoryDb};
+use strata_rocksdb::{RocksConfig, RocksDb};
 
 /// Columns every suite opens its databases with.
 pub const COLUMNS: [Column; 3] = [
@@ -60,6 +63,58 @@ impl Harness for MemoryHarness {
 
     fn reopen(&mut self, db: MemoryDb) -> MemoryDb {
         db
+    }
+}
+
+/// RocksDB in a temporary directory; each `open` gets a fresh database, `reopen` closes it and
+/// opens the same directory again.
+#[derive(Debug)]
+pub struct RocksHarness {
+    dir: tempfile::TempDir,
+    opened: usize,
+    current: Option<(PathBuf, Vec<Column>)>,
+}
+
+impl RocksHarness {
+    /// A harness with its own temporary directory.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        Self {
+            dir,
+            opened: 0,
+            current: None,
+        }
+    }
+
+    /// The configuration used for a database at `path`.
+    pub fn config(path: impl Into<PathBuf>) -> RocksConfig {
+        RocksConfig::new(path)
+            .block_cache_bytes(8 << 20)
+            .parallelism(2)
+    }
+}
+
+impl Default for RocksHarness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Harness for RocksHarness {
+    type Db = RocksDb;
+
+    fn open(&mut self, columns: &[Column]) -> RocksDb {
+        self.opened += 1;
+        let path = self.dir.path().join(format!("db{}", self.opened));
+        let db = RocksDb::open(&Self::config(&path), columns).expect("open RocksDB");
+        self.current = Some((path, columns.to_vec()));
+        db
+    }
+
+    fn reopen(&mut self, db: RocksDb) -> RocksDb {
+        drop(db);
+        let (path, columns) = self.current.as_ref().expect("a database was opened");
+        RocksDb::open(&Self::config(path), columns).expect("reopen RocksDB")
     }
 }
 

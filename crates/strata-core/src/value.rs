@@ -35,12 +35,12 @@ enum Repr<'a> {
     Borrowed(&'a [u8]),
     Owned(Box<[u8]>),
     Shared(Arc<[u8]>),
-    Pinned(Box<dyn AsRef<[u8]> + 'a>),
+    Pinned(Box<dyn AsRef<[u8]> + Send + Sync + 'a>),
 }
 
 impl<'a> Slice<'a> {
     /// Wraps a backend-owned buffer (for example a RocksDB pinned slice) without copying it.
-    pub fn pinned(owner: impl AsRef<[u8]> + 'a) -> Self {
+    pub fn pinned(owner: impl AsRef<[u8]> + Send + Sync + 'a) -> Self {
         Self {
             repr: Repr::Pinned(Box::new(owner)),
         }

@@ -1,0 +1,134 @@
+//! [`RocksConfig`]: where and how a database is opened.
+
+use std::path::{Path, PathBuf};
+
+/// How durable a commit is when `apply`, `put` or `delete` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Written to the write-ahead log without `fsync` (RocksDB's default). A process crash loses
+    /// nothing; an operating-system crash or power loss may lose the most recent commits, but
+    /// never part of one.
+    #[default]
+    Wal,
+    /// Written to the write-ahead log and `fsync`ed before returning: a returned commit survives
+    /// power loss. Each commit costs a disk flush.
+    Sync,
+}
+
+/// Block compression. Only these codecs are compiled into Strata's RocksDB build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// No compression.
+    None,
+    /// LZ4 for recent data, Zstandard for the bottommost level (most of the data).
+    #[default]
+    Lz4ThenZstd,
+    /// Zstandard everywhere: smallest on disk, most CPU.
+    Zstd,
+}
+
+/// What to do when a column's declared prefix length differs from the one recorded on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrefixChange {
+    /// Refuse to open with [`OpenError::PrefixChanged`](crate::OpenError::PrefixChanged).
+    #[default]
+    Refuse,
+    /// Open with the new length and record it. RocksDB records the prefix extractor in every
+    /// table file and ignores filters built with a different one, so reads stay correct; older
+    /// files simply lose their prefix filters until they are compacted.
+    Accept,
+}
+
+/// Options for opening a [`RocksDb`](crate::RocksDb).
+///
+/// ```
+/// use strata_rocksdb::{Durability, RocksConfig};
+///
+/// let config = RocksConfig::new("/tmp/node-db")
+///     .durability(Durability::Sync)
+///     .block_cache_bytes(256 << 20);
+/// assert_eq!(config.path().to_str(), Some("/tmp/node-db"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct RocksConfig {
+    pub(crate) path: PathBuf,
+    pub(crate) create_if_missing: bool,
+    pub(crate) block_cache_bytes: usize,
+    pub(crate) compression: Compression,
+    pub(crate) max_open_files: i32,
+    pub(crate) parallelism: usize,
+    pub(crate) durability: Durability,
+    pub(crate) prefix_change: PrefixChange,
+}
+
+impl RocksConfig {
+    /// Defaults for a database at `path`: created if missing, a 64 MiB block cache, LZ4 then
+    /// Zstandard, at most 1024 open files, background work on every core, [`Durability::Wal`]
+    /// and [`PrefixChange::Refuse`].
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            create_if_missing: true,
+            block_cache_bytes: 64 << 20,
+            compression: Compression::default(),
+            max_open_files: 1024,
+            parallelism: std::thread::available_parallelism().map_or(2, usize::from),
+            durability: Durability::default(),
+            prefix_change: PrefixChange::default(),
+        }
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether to create the database when the directory holds none (default `true`).
+    #[must_use]
+    pub fn create_if_missing(mut self, create: bool) -> Self {
+        self.create_if_missing = create;
+        self
+    }
+
+    /// Size of the block cache shared by all columns.
+    #[must_use]
+    pub fn block_cache_bytes(mut self, bytes: usize) -> Self {
+        self.block_cache_bytes = bytes;
+        self
+    }
+
+    /// Block compression.
+    #[must_use]
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Most table files kept open at once; `-1` keeps all open.
+    #[must_use]
+    pub fn max_open_files(mut self, files: i32) -> Self {
+        self.max_open_files = files;
+        self
+    }
+
+    /// Threads for flushes and compactions.
+    #[must_use]
+    pub fn parallelism(mut self, threads: usize) -> Self {
+        self.parallelism = threads.max(1);
+        self
+    }
+
+    /// Durability of every write.
+    #[must_use]
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// What to do when a column's prefix length changed since the database was written.
+    #[must_use]
+    pub fn prefix_change(mut self, policy: PrefixChange) -> Self {
+        self.prefix_change = policy;
+        self
+    }
+}

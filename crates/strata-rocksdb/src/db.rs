@@ -1,0 +1,436 @@
+//! [`RocksDb`]: the RocksDB implementation of [`Database`].
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rocksdb::checkpoint::Checkpoint;
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Options,
+    ReadOptions, SliceTransform, WriteBatch, WriteOptions,
+};
+use strata_core::{Column, Database, Error, KeyRange, Op, Result, Slice, Transaction};
+
+use crate::config::{Compression, Durability, PrefixChange, RocksConfig};
+use crate::cursor::RocksCursor;
+use crate::error::OpenError;
+
+/// Where Strata records its own metadata: RocksDB's `default` column family, which applications
+/// cannot declare.
+const META_CF: &str = rocksdb::DEFAULT_COLUMN_FAMILY_NAME;
+/// The on-disk format this version writes.
+const FORMAT_KEY: &[u8] = b"strata/format";
+const FORMAT: &[u8] = b"1";
+/// Prefix of the records of each column's prefix length.
+const COLUMN_KEY: &str = "strata/column/";
+
+/// A Strata database stored in RocksDB, one column family per column.
+///
+/// ```
+/// use strata_core::{Column, Database};
+/// use strata_rocksdb::{RocksConfig, RocksDb};
+///
+/// const NOTES: Column = Column::new("notes");
+/// let dir = tempfile::tempdir()?;
+/// let db = RocksDb::open(&RocksConfig::new(dir.path()), &[NOTES])?;
+/// db.put(NOTES, b"k", b"v")?;
+/// assert_eq!(db.get(NOTES, b"k")?.unwrap(), b"v"[..]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct RocksDb {
+    db: DB,
+    declared: BTreeSet<Column>,
+    undeclared: Vec<String>,
+    write_options: WriteOptions,
+}
+
+impl std::fmt::Debug for RocksDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RocksDb")
+            .field("path", &self.db.path())
+            .field("declared", &self.declared)
+            .field("undeclared", &self.undeclared)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RocksDb {
+    /// Opens (or creates) the database in `config.path()` with the application's `columns`.
+    ///
+    /// Declared columns missing on disk are created. Column families on disk that are not
+    /// declared are opened and kept — never dropped — and listed by
+    /// [`RocksDb::undeclared_columns`]; they are not readable through this handle.
+    pub fn open(config: &RocksConfig, columns: &[Column]) -> Result<Self, OpenError> {
+        let path = config.path();
+        let mut declared = BTreeSet::new();
+        for column in columns {
+            if !declared.insert(*column) {
+                return Err(OpenError::DuplicateColumn(column.name().to_owned()));
+            }
+        }
+        check_directory(config)?;
+
+        let on_disk = existing_column_families(path)?;
+        let cache = Cache::new_lru_cache(config.block_cache_bytes);
+        let mut descriptors = vec![ColumnFamilyDescriptor::new(META_CF, Options::default())];
+        for column in &declared {
+            let options = column_options(config, &cache, column.prefix_len());
+            descriptors.push(ColumnFamilyDescriptor::new(column.name(), options));
+        }
+        let undeclared: Vec<String> = on_disk
+            .into_iter()
+            .filter(|name| name != META_CF && !declared.iter().any(|c| c.name() == name))
+            .collect();
+        for name in &undeclared {
+            descriptors.push(ColumnFamilyDescriptor::new(
+                name,
+                column_options(config, &cache, None),
+            ));
+        }
+
+        let db = DB::open_cf_descriptors(&db_options(config), path, descriptors)
+            .map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))?;
+        let mut write_options = WriteOptions::default();
+        write_options.set_sync(config.durability == Durability::Sync);
+        let this = Self {
+            db,
+            declared,
+            undeclared,
+            write_options,
+        };
+        this.check_and_record_registry(config)?;
+        Ok(this)
+    }
+
+    /// Opens an existing database with every column recorded in it, with the prefix lengths
+    /// recorded on disk: how tools inspect a database without knowing its schema.
+    ///
+    /// Column names read from disk live as long as the process (they are leaked once per open).
+    pub fn open_existing(config: &RocksConfig) -> Result<Self, OpenError> {
+        let config = config
+            .clone()
+            .create_if_missing(false)
+            .prefix_change(PrefixChange::Refuse);
+        check_directory(&config)?;
+        let names = existing_column_families(config.path())?;
+        if names.is_empty() {
+            return Err(OpenError::Missing {
+                path: config.path().to_path_buf(),
+            });
+        }
+        // Read the registry with a plain open first, so columns get their recorded options.
+        let registry = {
+            let probe = Self::open(&config.clone().prefix_change(PrefixChange::Accept), &[])?;
+            probe
+                .recorded_columns()
+                .map_err(|e| OpenError::Incompatible {
+                    path: config.path().to_path_buf(),
+                    reason: e.to_string(),
+                })?
+        };
+        let columns: Vec<Column> = names
+            .iter()
+            .filter(|name| name.as_str() != META_CF && strata_core::column::is_valid_name(name))
+            .map(|name| {
+                let name: &'static str = Box::leak(name.clone().into_boxed_str());
+                let prefix = registry
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, p)| *p);
+                prefix.map_or(Column::new(name), |len| {
+                    Column::new(name).with_prefix_len(len)
+                })
+            })
+            .collect();
+        Self::open(&config, &columns)
+    }
+
+    /// Column families on disk that the application did not declare.
+    pub fn undeclared_columns(&self) -> &[String] {
+        &self.undeclared
+    }
+
+    /// The columns recorded in Strata's registry, with their prefix lengths.
+    pub fn recorded_columns(&self) -> Result<Vec<(String, Option<usize>)>> {
+        let meta = self.meta_cf()?;
+        let mut recorded = Vec::new();
+        for item in self.db.prefix_iterator_cf(meta, COLUMN_KEY.as_bytes()) {
+            let (key, value) = item.map_err(Error::backend)?;
+            let Some(name) = key.strip_prefix(COLUMN_KEY.as_bytes()) else {
+                break;
+            };
+            let name = String::from_utf8_lossy(name).into_owned();
+            recorded.push((name, decode_prefix(&value)));
+        }
+        Ok(recorded)
+    }
+
+    /// Writes a consistent copy of the database to `dir` (which must not exist), hard-linking
+    /// table files where possible. The copy opens as a database of its own.
+    pub fn checkpoint(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let checkpoint = Checkpoint::new(&self.db).map_err(Error::backend)?;
+        checkpoint.create_checkpoint(dir).map_err(Error::backend)
+    }
+
+    /// Flushes every column's memtable to table files and syncs the write-ahead log.
+    pub fn flush(&self) -> Result<()> {
+        for column in &self.declared {
+            self.db
+                .flush_cf(self.cf(*column)?)
+                .map_err(Error::backend)?;
+        }
+        self.db.flush_wal(true).map_err(Error::backend)
+    }
+
+    /// Compacts every column completely.
+    pub fn compact(&self) -> Result<()> {
+        for column in &self.declared {
+            self.db
+                .compact_range_cf(self.cf(*column)?, None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
+    }
+
+    /// An integer RocksDB property of a column, e.g. `rocksdb.estimate-num-keys`.
+    pub fn property(&self, column: Column, name: &str) -> Result<Option<u64>> {
+        self.db
+            .property_int_value_cf(self.cf(column)?, name)
+            .map_err(Error::backend)
+    }
+
+    /// The underlying RocksDB handle, for what Strata does not wrap.
+    pub fn rocksdb(&self) -> &DB {
+        &self.db
+    }
+
+    fn cf(&self, column: Column) -> Result<&ColumnFamily> {
+        let unknown = || Error::UnknownColumn(column.name().to_owned());
+        if !self.declared.contains(&column) {
+            return Err(unknown());
+        }
+        self.db.cf_handle(column.name()).ok_or_else(unknown)
+    }
+
+    fn meta_cf(&self) -> Result<&ColumnFamily> {
+        self.db
+            .cf_handle(META_CF)
+            .ok_or_else(|| Error::UnknownColumn(META_CF.to_owned()))
+    }
+
+    /// Checks the format marker and every declared column's prefix length against the registry,
+    /// then records what is new.
+    fn check_and_record_registry(&self, config: &RocksConfig) -> Result<(), OpenError> {
+        let path = config.path().to_path_buf();
+        let incompatible = |reason: String| OpenError::Incompatible {
+            path: path.clone(),
+            reason,
+        };
+        let meta = self.meta_cf().map_err(|e| incompatible(e.to_string()))?;
+        let read = |key: &[u8]| {
+            self.db
+                .get_cf(meta, key)
+                .map_err(|e| OpenError::from_rocks(path.clone(), e))
+        };
+
+        let mut batch = WriteBatch::default();
+        match read(FORMAT_KEY)? {
+            Some(format) if format != FORMAT => {
+                return Err(incompatible(format!(
+                    "on-disk format {} is not the supported format {}",
+                    String::from_utf8_lossy(&format),
+                    String::from_utf8_lossy(FORMAT)
+                )));
+            }
+            Some(_) => {}
+            None => batch.put_cf(meta, FORMAT_KEY, FORMAT),
+        }
+        for column in &self.declared {
+            let key = format!("{COLUMN_KEY}{}", column.name());
+            let declared = column.prefix_len();
+            match read(key.as_bytes())? {
+                Some(stored) if decode_prefix(&stored) == declared => {}
+                Some(stored) if config.prefix_change == PrefixChange::Refuse => {
+                    return Err(OpenError::PrefixChanged {
+                        column: column.name().to_owned(),
+                        stored: decode_prefix(&stored),
+                        declared,
+                    });
+                }
+                _ => batch.put_cf(meta, key, encode_prefix(declared)),
+            }
+        }
+        if !batch.is_empty() {
+            let mut sync = WriteOptions::default();
+            sync.set_sync(true);
+            self.db
+                .write_opt(batch, &sync)
+                .map_err(|e| OpenError::from_rocks(path, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn encode_prefix(prefix: Option<usize>) -> String {
+    prefix.map_or_else(|| "none".to_owned(), |len| len.to_string())
+}
+
+fn decode_prefix(stored: &[u8]) -> Option<usize> {
+    std::str::from_utf8(stored).ok()?.parse().ok()
+}
+
+fn check_directory(config: &RocksConfig) -> Result<(), OpenError> {
+    let path = config.path();
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_dir() => Err(OpenError::NotADirectory {
+            path: path.to_path_buf(),
+        }),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && config.create_if_missing => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(OpenError::Missing {
+            path: path.to_path_buf(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(OpenError::PermissionDenied {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            })
+        }
+        Err(e) => Err(OpenError::Incompatible {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+fn existing_column_families(path: &Path) -> Result<Vec<String>, OpenError> {
+    if !path.join("CURRENT").exists() {
+        return Ok(Vec::new());
+    }
+    DB::list_cf(&Options::default(), path).map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))
+}
+
+fn db_options(config: &RocksConfig) -> Options {
+    let mut options = Options::default();
+    options.create_if_missing(config.create_if_missing);
+    options.create_missing_column_families(true);
+    let threads = i32::try_from(config.parallelism).unwrap_or(i32::MAX);
+    options.increase_parallelism(threads);
+    options.set_max_background_jobs(threads.max(2));
+    options.set_max_open_files(config.max_open_files);
+    options.set_bytes_per_sync(1 << 20);
+    options
+}
+
+/// Per-column options: a shared block cache, a full bloom filter over whole keys, and for columns
+/// with a declared prefix a fixed-length prefix extractor with prefix blooms in tables and in the
+/// memtable.
+fn column_options(config: &RocksConfig, cache: &Cache, prefix_len: Option<usize>) -> Options {
+    let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
+    table.set_bloom_filter(10.0, false);
+    table.set_whole_key_filtering(true);
+    table.set_optimize_filters_for_memory(true);
+
+    let mut options = Options::default();
+    options.set_block_based_table_factory(&table);
+    options.set_level_compaction_dynamic_level_bytes(true);
+    match config.compression {
+        Compression::None => options.set_compression_type(DBCompressionType::None),
+        Compression::Lz4ThenZstd => {
+            options.set_compression_type(DBCompressionType::Lz4);
+            options.set_bottommost_compression_type(DBCompressionType::Zstd);
+        }
+        Compression::Zstd => {
+            options.set_compression_type(DBCompressionType::Zstd);
+            options.set_bottommost_compression_type(DBCompressionType::Zstd);
+        }
+    }
+    if let Some(len) = prefix_len {
+        options.set_prefix_extractor(SliceTransform::create_fixed_prefix(len));
+        options.set_memtable_prefix_bloom_ratio(0.1);
+    }
+    options
+}
+
+impl Database for RocksDb {
+    type Cursor<'a> = RocksCursor<'a>;
+
+    fn columns(&self) -> Vec<Column> {
+        self.declared.iter().copied().collect()
+    }
+
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
+        let value = self
+            .db
+            .get_pinned_cf(self.cf(column)?, key)
+            .map_err(Error::backend)?;
+        Ok(value.map(Slice::pinned))
+    }
+
+    fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
+        let cf = self.cf(column)?;
+        self.db
+            .batched_multi_get_cf(cf, keys, false)
+            .into_iter()
+            .map(|value| value.map(|v| v.map(Slice::pinned)).map_err(Error::backend))
+            .collect()
+    }
+
+    fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()> {
+        let cf = self.cf(column)?;
+        self.db
+            .put_cf_opt(cf, key, value, &self.write_options)
+            .map_err(Error::backend)
+    }
+
+    fn delete(&self, column: Column, key: &[u8]) -> Result<()> {
+        let cf = self.cf(column)?;
+        self.db
+            .delete_cf_opt(cf, key, &self.write_options)
+            .map_err(Error::backend)
+    }
+
+    fn cursor(&self, column: Column, range: &KeyRange) -> Result<RocksCursor<'_>> {
+        let cf = self.cf(column)?;
+        let prefix_mode = column
+            .prefix_len()
+            .is_some_and(|len| range.common_prefix().len() >= len);
+        Ok(RocksCursor::new(&self.db, cf, range.clone(), prefix_mode))
+    }
+
+    fn apply(&self, transaction: &Transaction) -> Result<()> {
+        // Resolve every column before writing anything, so an unknown one changes nothing.
+        let handles = transaction
+            .columns()
+            .map(|column| self.cf(column).map(|cf| (column, cf)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut batch = WriteBatch::default();
+        for (column, key, op) in transaction.iter() {
+            let cf = handles
+                .iter()
+                .find(|(c, _)| *c == column)
+                .map(|(_, cf)| *cf);
+            let cf = cf.ok_or_else(|| Error::UnknownColumn(column.name().to_owned()))?;
+            match op {
+                Op::Put(value) => batch.put_cf(cf, key, value),
+                Op::Delete => batch.delete_cf(cf, key),
+            }
+        }
+        self.db
+            .write_opt(batch, &self.write_options)
+            .map_err(Error::backend)
+    }
+}
+
+/// Read options for one cursor: its range as RocksDB iterate bounds, and total-order seeks unless
+/// the cursor stays inside one bloom-filter prefix.
+pub(crate) fn read_options(range: &KeyRange, prefix_mode: bool) -> ReadOptions {
+    let mut options = ReadOptions::default();
+    if !range.start().is_empty() {
+        options.set_iterate_lower_bound(range.start());
+    }
+    if let Some(end) = range.end() {
+        options.set_iterate_upper_bound(end);
+    }
+    options.set_total_order_seek(!prefix_mode);
+    options
+}
