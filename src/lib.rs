@@ -29,11 +29,8 @@ use strata_core::{Column, Database, MemoryDb};
 use strata_rocksdb::{RocksConfig, RocksDb};
 
 /// Columns every suite opens its databases with.
-pub const COLUMNS: [Column; 3] = [
-    Column::new("alpha"),
-    Column::new("beta"),
-    Column::new("gamma").with_prefix_len(2),
-];
+pub const COLUMNS: [Column; 3] =
+    [Column::new("alpha"), Column::new("beta"), Column::new("gamma").with_prefix_len(2)];
 
 /// A column no suite database is opened with.
 pub const UNDECLARED: Column = Column::new("undeclared");
@@ -79,18 +76,12 @@ impl RocksHarness {
     /// A harness with its own temporary directory.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
-        Self {
-            dir,
-            opened: 0,
-            current: None,
-        }
+        Self { dir, opened: 0, current: None }
     }
 
     /// The configuration used for a database at `path`.
     pub fn config(path: impl Into<PathBuf>) -> RocksConfig {
-        RocksConfig::new(path)
-            .block_cache_bytes(8 << 20)
-            .parallelism(2)
+        RocksConfig::new(path).block_cache_bytes(8 << 20).parallelism(2)
     }
 }
 

@@ -40,10 +40,7 @@ pub enum Step {
 
 /// Keys from a small alphabet, including `0x00` and `0xff`, so that steps collide often.
 pub fn small_key() -> impl Strategy<Value = Vec<u8>> {
-    proptest::collection::vec(
-        prop_oneof![Just(0_u8), Just(1), Just(b'a'), Just(0xff)],
-        0..4,
-    )
+    proptest::collection::vec(prop_oneof![Just(0_u8), Just(1), Just(b'a'), Just(0xff)], 0..4)
 }
 
 fn bound() -> impl Strategy<Value = Bound<Vec<u8>>> {
@@ -118,11 +115,7 @@ fn scan<D: Database>(
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
     let store = Store::new(db);
     let iter = store.iter_range(col(column), range).expect("iterate");
-    let items: Vec<_> = if reverse {
-        iter.rev().collect()
-    } else {
-        iter.collect()
-    };
+    let items: Vec<_> = if reverse { iter.rev().collect() } else { iter.collect() };
     items
         .into_iter()
         .map(|item| item.expect("entry"))
@@ -150,12 +143,7 @@ pub fn run<H: Harness>(harness: &mut H, steps: &[Step]) -> Result<(), TestCaseEr
                 prop_assert_eq!(got.as_ref(), model.get(*c, k), "get at step {}", index);
                 prop_assert_eq!(current.has(col(*c), k).expect("has"), got.is_some());
             }
-            Step::Range {
-                column,
-                start,
-                end,
-                reverse,
-            } => {
+            Step::Range { column, start, end, reverse } => {
                 let range = KeyRange::from((start.clone(), end.clone()));
                 let mut expected = model.range(*column, &range);
                 if *reverse {
@@ -212,10 +200,7 @@ pub fn run<H: Harness>(harness: &mut H, steps: &[Step]) -> Result<(), TestCaseEr
 ///
 /// Panics with the minimal failing sequence when the backend and the model disagree.
 pub fn check<H: Harness>(new_harness: impl Fn() -> H, cases: u32) {
-    let mut runner = TestRunner::new(Config {
-        cases,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases, ..Config::default() });
     let steps = proptest::collection::vec(step(), 1..60);
     if let Err(failure) = runner.run(&steps, |steps| run(&mut new_harness(), &steps)) {
         panic!("the backend disagrees with the model: {failure}");
@@ -224,8 +209,5 @@ pub fn check<H: Harness>(new_harness: impl Fn() -> H, cases: u32) {
 
 /// The number of cases to run: `STRATA_MODEL_CASES` from the environment, or `default`.
 pub fn cases_from_env(default: u32) -> u32 {
-    std::env::var("STRATA_MODEL_CASES")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
+    std::env::var("STRATA_MODEL_CASES").ok().and_then(|value| value.parse().ok()).unwrap_or(default)
 }

@@ -53,11 +53,7 @@ pub fn point_operations<H: Harness>(harness: &mut H) {
     db.put(A, b"k", b"v2").unwrap();
     assert_eq!(db.get(A, b"k").unwrap().unwrap(), b"v2"[..]);
     assert!(db.has(A, b"k").unwrap());
-    assert_eq!(
-        db.get(B, b"k").unwrap(),
-        None,
-        "columns are separate keyspaces"
-    );
+    assert_eq!(db.get(B, b"k").unwrap(), None, "columns are separate keyspaces");
 
     db.put(A, b"", b"").unwrap();
     assert_eq!(db.get(A, b"").unwrap().unwrap(), b""[..]);
@@ -77,25 +73,15 @@ pub fn unknown_columns_are_rejected_without_side_effects<H: Harness>(harness: &m
     assert!(is_unknown(db.has(UNDECLARED, b"k").map(drop)));
     assert!(is_unknown(db.put(UNDECLARED, b"k", b"v")));
     assert!(is_unknown(db.delete(UNDECLARED, b"k")));
-    assert!(is_unknown(
-        db.cursor(UNDECLARED, &KeyRange::all()).map(drop)
-    ));
+    assert!(is_unknown(db.cursor(UNDECLARED, &KeyRange::all()).map(drop)));
 
     let mut tx = Transaction::new();
     tx.put(A, b"first", b"1");
     tx.put(UNDECLARED, b"k", b"v");
     tx.put(B, b"last", b"1");
     assert!(is_unknown(db.apply(&tx)));
-    assert_eq!(
-        db.get(A, b"first").unwrap(),
-        None,
-        "nothing of a rejected transaction lands"
-    );
-    assert_eq!(
-        db.get(B, b"last").unwrap(),
-        None,
-        "nothing of a rejected transaction lands"
-    );
+    assert_eq!(db.get(A, b"first").unwrap(), None, "nothing of a rejected transaction lands");
+    assert_eq!(db.get(B, b"last").unwrap(), None, "nothing of a rejected transaction lands");
 }
 
 /// A transaction's puts and deletes land together, in every column.
@@ -119,11 +105,7 @@ pub fn transactions_apply_atomically_across_columns<H: Harness>(harness: &mut H)
     assert_eq!(keys(&db, G, ..), owned(&[b"g1"]));
 
     db.apply(&Transaction::new()).unwrap();
-    assert_eq!(
-        keys(&db, A, ..).len(),
-        2,
-        "an empty transaction changes nothing"
-    );
+    assert_eq!(keys(&db, A, ..).len(), 2, "an empty transaction changes nothing");
 }
 
 /// Forward, reverse and every kind of bound, including empty and inverted ranges.
@@ -138,35 +120,18 @@ pub fn forward_reverse_and_bounded_iteration<H: Harness>(harness: &mut H) {
     reversed.reverse();
     assert_eq!(rev_keys(&db, A, ..), reversed);
 
-    assert_eq!(
-        keys(&db, A, b"a".as_slice()..b"b"),
-        owned(&[b"a", b"a\0", b"ab"])
-    );
-    assert_eq!(
-        keys(&db, A, b"a".as_slice()..=b"b"),
-        owned(&[b"a", b"a\0", b"ab", b"b"])
-    );
-    assert_eq!(
-        rev_keys(&db, A, b"a".as_slice()..=b"b"),
-        owned(&[b"b", b"ab", b"a\0", b"a"])
-    );
-    assert_eq!(
-        keys(&db, A, b"b".as_slice()..),
-        owned(&[b"b", b"b\xff", b"\xff\xff"])
-    );
+    assert_eq!(keys(&db, A, b"a".as_slice()..b"b"), owned(&[b"a", b"a\0", b"ab"]));
+    assert_eq!(keys(&db, A, b"a".as_slice()..=b"b"), owned(&[b"a", b"a\0", b"ab", b"b"]));
+    assert_eq!(rev_keys(&db, A, b"a".as_slice()..=b"b"), owned(&[b"b", b"ab", b"a\0", b"a"]));
+    assert_eq!(keys(&db, A, b"b".as_slice()..), owned(&[b"b", b"b\xff", b"\xff\xff"]));
     assert_eq!(keys(&db, A, ..b"a".as_slice()), owned(&[b""]));
     assert_eq!(keys(&db, A, ..=b"a".as_slice()), owned(&[b"", b"a"]));
-    let excluded = (
-        std::ops::Bound::Excluded(b"a".as_slice()),
-        std::ops::Bound::Excluded(b"b".as_slice()),
-    );
+    let excluded =
+        (std::ops::Bound::Excluded(b"a".as_slice()), std::ops::Bound::Excluded(b"b".as_slice()));
     assert_eq!(keys(&db, A, excluded), owned(&[b"a\0", b"ab"]));
     assert_eq!(rev_keys(&db, A, excluded), owned(&[b"ab", b"a\0"]));
 
-    assert!(
-        keys(&db, A, b"b".as_slice()..b"a").is_empty(),
-        "inverted ranges are empty"
-    );
+    assert!(keys(&db, A, b"b".as_slice()..b"a").is_empty(), "inverted ranges are empty");
     assert!(keys(&db, A, b"a".as_slice()..b"a").is_empty());
     assert!(rev_keys(&db, A, b"c".as_slice()..b"d").is_empty());
     assert_eq!(Store::new(&db).iter(A, ..).unwrap().take(2).count(), 2);
@@ -188,11 +153,7 @@ pub fn prefix_iteration<H: Harness>(harness: &mut H) {
     fill(&db, G, &all);
     let store = Store::new(&db);
     let prefix = |p: &[u8]| -> Vec<Vec<u8>> {
-        store
-            .iter_prefix(G, p)
-            .unwrap()
-            .map(|item| item.unwrap().0.into_vec())
-            .collect()
+        store.iter_prefix(G, p).unwrap().map(|item| item.unwrap().0.into_vec()).collect()
     };
     assert_eq!(prefix(b"\x01\x00"), owned(&[b"\x01\x00a", b"\x01\x00b"]));
     assert_eq!(prefix(b"\x01"), owned(&all[1..6]));
@@ -216,23 +177,12 @@ pub fn mixed_direction_iteration_meets_once<H: Harness>(harness: &mut H) {
     for key in &all {
         db.put(A, key, key).unwrap();
     }
-    for pattern in [
-        0b0101_0101_u32,
-        0b0011_0011,
-        0b1111_0000,
-        0,
-        u32::MAX,
-        0b1000_0001,
-    ] {
+    for pattern in [0b0101_0101_u32, 0b0011_0011, 0b1111_0000, 0, u32::MAX, 0b1000_0001] {
         let store = Store::new(&db);
         let mut iter = store.iter(A, ..).unwrap();
         let (mut front, mut back) = (Vec::new(), Vec::new());
         for step in 0..12 {
-            let item = if pattern >> step & 1 == 1 {
-                iter.next_back()
-            } else {
-                iter.next()
-            };
+            let item = if pattern >> step & 1 == 1 { iter.next_back() } else { iter.next() };
             match item {
                 Some(item) => {
                     let key = item.unwrap().0.into_vec();
@@ -261,11 +211,7 @@ pub fn seek_moves_the_front<H: Harness>(harness: &mut H) {
     iter.seek(b"b");
     assert_eq!(&*iter.next().unwrap().unwrap().0, b"c");
     iter.seek(b"a");
-    assert_eq!(
-        &*iter.next().unwrap().unwrap().0,
-        b"e",
-        "seeking backwards does not revisit"
-    );
+    assert_eq!(&*iter.next().unwrap().unwrap().0, b"e", "seeking backwards does not revisit");
     assert_eq!(&*iter.next_back().unwrap().unwrap().0, b"g");
     iter.seek(b"f");
     assert!(iter.next().is_none(), "g was already taken from the back");
@@ -274,22 +220,15 @@ pub fn seek_moves_the_front<H: Harness>(harness: &mut H) {
 /// Collected items are owned: they stay correct after the iterator is gone.
 pub fn items_outlive_their_iterator<H: Harness>(harness: &mut H) {
     let db = open(harness);
-    let expected: Vec<(Vec<u8>, Vec<u8>)> = (0_u16..300)
-        .map(|n| (n.to_be_bytes().to_vec(), vec![n as u8; 40]))
-        .collect();
+    let expected: Vec<(Vec<u8>, Vec<u8>)> =
+        (0_u16..300).map(|n| (n.to_be_bytes().to_vec(), vec![n as u8; 40])).collect();
     for (key, value) in &expected {
         db.put(A, key, value).unwrap();
     }
-    let collected: Vec<_> = Store::new(&db)
-        .iter(A, ..)
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let collected: Vec<_> = Store::new(&db).iter(A, ..).unwrap().collect::<Result<_, _>>().unwrap();
     db.put(A, &0_u16.to_be_bytes(), b"changed").unwrap();
-    let collected: Vec<_> = collected
-        .into_iter()
-        .map(|(k, v)| (k.into_vec(), v.into_vec()))
-        .collect();
+    let collected: Vec<_> =
+        collected.into_iter().map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
     assert_eq!(collected, expected);
 }
 
@@ -314,16 +253,10 @@ pub fn iterators_read_a_snapshot<H: Harness>(harness: &mut H) {
     );
     assert_eq!(&*seen[1].1, &[1_u8], "the value as it was");
     assert_eq!(
-        reversed
-            .map(|item| item.unwrap().0.into_vec())
-            .collect::<Vec<_>>(),
+        reversed.map(|item| item.unwrap().0.into_vec()).collect::<Vec<_>>(),
         owned(&[b"c", b"b", b"a"])
     );
-    assert_eq!(
-        keys(&db, A, ..),
-        owned(&[b"a", b"aa", b"b", b"d"]),
-        "a new iterator sees it all"
-    );
+    assert_eq!(keys(&db, A, ..), owned(&[b"a", b"aa", b"b", b"d"]), "a new iterator sees it all");
 }
 
 /// The batched lookup agrees with single lookups, in order, with misses and duplicates.
@@ -334,10 +267,7 @@ pub fn get_many_matches_get<H: Harness>(harness: &mut H) {
     let many = db.get_many(A, &wanted).unwrap();
     assert_eq!(many.len(), wanted.len());
     for (key, got) in wanted.iter().zip(many) {
-        assert_eq!(
-            got.map(|v| v.to_vec()),
-            db.get(A, key).unwrap().map(|v| v.to_vec())
-        );
+        assert_eq!(got.map(|v| v.to_vec()), db.get(A, key).unwrap().map(|v| v.to_vec()));
     }
     assert!(db.get_many(UNDECLARED, &wanted).is_err());
 }
@@ -386,9 +316,7 @@ pub fn typed_handle_round_trips<H: Harness>(harness: &mut H) {
             readings
                 .put(
                     &Reading { sensor, at },
-                    &Celsius {
-                        tenths: i32::from(sensor) * 100 + at as i32,
-                    },
+                    &Celsius { tenths: i32::from(sensor) * 100 + at as i32 },
                 )
                 .unwrap();
         }
@@ -401,24 +329,13 @@ pub fn typed_handle_round_trips<H: Harness>(harness: &mut H) {
     readings.delete(&Reading { sensor: 3, at: 30 }).unwrap();
     assert!(!readings.has(&Reading { sensor: 3, at: 30 }).unwrap());
 
-    let sensor_two: Vec<_> = readings
-        .iter_prefix::<Reading, _>(&2_u16)
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(
-        sensor_two.iter().map(|(k, _)| k.at).collect::<Vec<_>>(),
-        vec![10, 20, 30]
-    );
+    let sensor_two: Vec<_> =
+        readings.iter_prefix::<Reading, _>(&2_u16).unwrap().map(Result::unwrap).collect();
+    assert_eq!(sensor_two.iter().map(|(k, _)| k.at).collect::<Vec<_>>(), vec![10, 20, 30]);
     assert_eq!(sensor_two[0].1, Celsius { tenths: 210 });
 
     let range = Reading { sensor: 1, at: 20 }..=Reading { sensor: 2, at: 10 };
-    let ranged: Vec<_> = readings
-        .iter(range)
-        .unwrap()
-        .rev()
-        .map(|item| item.unwrap().0)
-        .collect();
+    let ranged: Vec<_> = readings.iter(range).unwrap().rev().map(|item| item.unwrap().0).collect();
     assert_eq!(
         ranged,
         vec![
@@ -434,12 +351,7 @@ pub fn typed_handle_round_trips<H: Harness>(harness: &mut H) {
 pub fn bad_stored_bytes_are_typed_errors<H: Harness>(harness: &mut H) {
     let db = open(harness);
     let good = Reading { sensor: 1, at: 1 };
-    db.put(
-        G,
-        &good.as_key_bytes(),
-        &borsh::to_vec(&Celsius { tenths: 5 }).unwrap(),
-    )
-    .unwrap();
+    db.put(G, &good.as_key_bytes(), &borsh::to_vec(&Celsius { tenths: 5 }).unwrap()).unwrap();
     let garbled = Reading { sensor: 1, at: 2 };
     db.put(G, &garbled.as_key_bytes(), b"\x01").unwrap();
     db.put(G, b"\x00\x00short", b"").unwrap();
@@ -453,11 +365,7 @@ pub fn bad_stored_bytes_are_typed_errors<H: Harness>(harness: &mut H) {
     assert_eq!(items.len(), 3, "one bad entry does not end the iteration");
     assert!(matches!(
         &items[0],
-        Err(Error::Key(KeyError::WrongLength {
-            expected: 10,
-            actual: 7,
-            ..
-        }))
+        Err(Error::Key(KeyError::WrongLength { expected: 10, actual: 7, .. }))
     ));
     assert_eq!(items[1].as_ref().unwrap().0, good);
     assert!(matches!(&items[2], Err(Error::Decode(_))));

@@ -12,11 +12,7 @@ fn open(path: &std::path::Path, columns: &[Column]) -> Result<RocksDb, OpenError
 }
 
 fn all_keys(db: &RocksDb, column: Column) -> Vec<Vec<u8>> {
-    Store::new(db)
-        .iter(column, ..)
-        .unwrap()
-        .map(|item| item.unwrap().0.into_vec())
-        .collect()
+    Store::new(db).iter(column, ..).unwrap().map(|item| item.unwrap().0.into_vec()).collect()
 }
 
 #[test]
@@ -35,10 +31,7 @@ fn second_open_is_a_typed_lock_error_and_the_first_stays_usable() {
     first.put(LOG, b"k2", b"v2").unwrap();
     assert_eq!(all_keys(&first, LOG), vec![b"k".to_vec(), b"k2".to_vec()]);
     drop(first);
-    assert!(
-        open(dir.path(), &[LOG]).is_ok(),
-        "the lock is released on drop"
-    );
+    assert!(open(dir.path(), &[LOG]).is_ok(), "the lock is released on drop");
 }
 
 #[test]
@@ -46,28 +39,16 @@ fn bad_paths_are_typed_errors() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"not a database").unwrap();
-    assert!(matches!(
-        open(&file, &[LOG]),
-        Err(OpenError::NotADirectory { .. })
-    ));
+    assert!(matches!(open(&file, &[LOG]), Err(OpenError::NotADirectory { .. })));
 
     let missing = dir.path().join("missing");
     let config = RocksHarness::config(&missing).create_if_missing(false);
-    assert!(matches!(
-        RocksDb::open(&config, &[LOG]),
-        Err(OpenError::Missing { .. })
-    ));
-    assert!(matches!(
-        RocksDb::open_existing(&config),
-        Err(OpenError::Missing { .. })
-    ));
+    assert!(matches!(RocksDb::open(&config, &[LOG]), Err(OpenError::Missing { .. })));
+    assert!(matches!(RocksDb::open_existing(&config), Err(OpenError::Missing { .. })));
 
     let empty = tempfile::tempdir().unwrap();
     let config = RocksHarness::config(empty.path()).create_if_missing(false);
-    assert!(matches!(
-        RocksDb::open(&config, &[LOG]),
-        Err(OpenError::Missing { .. })
-    ));
+    assert!(matches!(RocksDb::open(&config, &[LOG]), Err(OpenError::Missing { .. })));
 
     assert!(
         matches!(open(dir.path(), &[LOG, LOG]), Err(OpenError::DuplicateColumn(name)) if name == "log")
@@ -95,10 +76,7 @@ fn undeclared_column_families_are_kept_and_reported() {
 
     let db = open(dir.path(), &[LOG]).unwrap();
     assert_eq!(db.undeclared_columns(), ["ctx"]);
-    assert!(matches!(
-        db.get(CTX, b"ctx1"),
-        Err(strata_core::Error::UnknownColumn(_))
-    ));
+    assert!(matches!(db.get(CTX, b"ctx1"), Err(strata_core::Error::UnknownColumn(_))));
     drop(db);
 
     let db = open(dir.path(), &[LOG, CTX]).unwrap();
@@ -118,15 +96,8 @@ fn a_changed_prefix_length_is_refused_unless_accepted() {
 
     let wider = Column::new("ctx").with_prefix_len(5);
     match open(dir.path(), &[wider]) {
-        Err(OpenError::PrefixChanged {
-            column,
-            stored,
-            declared,
-        }) => {
-            assert_eq!(
-                (column.as_str(), stored, declared),
-                ("ctx", Some(4), Some(5))
-            );
+        Err(OpenError::PrefixChanged { column, stored, declared }) => {
+            assert_eq!((column.as_str(), stored, declared), ("ctx", Some(4), Some(5)));
         }
         other => panic!("expected PrefixChanged, got {other:?}"),
     }
@@ -140,10 +111,7 @@ fn a_changed_prefix_length_is_refused_unless_accepted() {
         "old tables still read correctly"
     );
     assert_eq!(store.iter_prefix(wider, b"ctx\x01\x04").unwrap().count(), 1);
-    assert_eq!(
-        db.recorded_columns().unwrap(),
-        vec![("ctx".to_owned(), Some(5))]
-    );
+    assert_eq!(db.recorded_columns().unwrap(), vec![("ctx".to_owned(), Some(5))]);
 }
 
 #[test]
@@ -160,11 +128,8 @@ fn prefix_scans_in_both_directions_see_flushed_and_fresh_data() {
     db.put(CTX, &key(2, 100), b"memtable").unwrap();
 
     let store = Store::new(&db);
-    let forward: Vec<_> = store
-        .iter_prefix(CTX, &key(2, 0)[..4])
-        .unwrap()
-        .map(|e| e.unwrap().0.into_vec())
-        .collect();
+    let forward: Vec<_> =
+        store.iter_prefix(CTX, &key(2, 0)[..4]).unwrap().map(|e| e.unwrap().0.into_vec()).collect();
     assert_eq!(forward.len(), 11);
     assert!(forward.iter().all(|k| k[3] == 2));
     let mut backward: Vec<_> = store
@@ -192,11 +157,7 @@ fn checkpoints_reopen_with_identical_contents() {
     let mut tx = Transaction::new();
     for n in 0_u16..500 {
         tx.put(LOG, n.to_be_bytes(), vec![1; 100]);
-        tx.put(
-            CTX,
-            [b"ctx".as_slice(), &n.to_be_bytes()].concat(),
-            n.to_le_bytes(),
-        );
+        tx.put(CTX, [b"ctx".as_slice(), &n.to_be_bytes()].concat(), n.to_le_bytes());
     }
     db.apply(&tx).unwrap();
     db.flush().unwrap();
@@ -204,22 +165,15 @@ fn checkpoints_reopen_with_identical_contents() {
 
     let copy_path = dir.path().join("copy");
     db.checkpoint(&copy_path).unwrap();
-    db.put(LOG, b"after-checkpoint", b"not in the copy")
-        .unwrap();
-    assert!(
-        db.checkpoint(&copy_path).is_err(),
-        "an existing directory is refused"
-    );
+    db.put(LOG, b"after-checkpoint", b"not in the copy").unwrap();
+    assert!(db.checkpoint(&copy_path).is_err(), "an existing directory is refused");
 
     let copy = open(&copy_path, &[LOG, CTX]).unwrap();
     let mut expected = all_keys(&db, LOG);
     expected.retain(|k| k != b"after-checkpoint");
     assert_eq!(all_keys(&copy, LOG), expected);
     assert_eq!(all_keys(&copy, CTX), all_keys(&db, CTX));
-    assert_eq!(
-        copy.get(CTX, b"ctx\x01\x00").unwrap().unwrap(),
-        256_u16.to_le_bytes()[..]
-    );
+    assert_eq!(copy.get(CTX, b"ctx\x01\x00").unwrap().unwrap(), 256_u16.to_le_bytes()[..]);
 }
 
 #[test]
@@ -236,11 +190,7 @@ fn synced_writes_and_compaction_keep_data() {
     db.flush().unwrap();
     db.compact().unwrap();
     assert_eq!(all_keys(&db, LOG).len(), 50);
-    assert!(
-        db.property(LOG, "rocksdb.estimate-num-keys")
-            .unwrap()
-            .is_some()
-    );
+    assert!(db.property(LOG, "rocksdb.estimate-num-keys").unwrap().is_some());
 }
 
 #[test]
@@ -254,10 +204,7 @@ fn open_existing_uses_the_recorded_registry() {
     let db = RocksDb::open_existing(&config).unwrap();
     let columns = db.columns();
     assert_eq!(
-        columns
-            .iter()
-            .map(|c| (c.name(), c.prefix_len()))
-            .collect::<Vec<_>>(),
+        columns.iter().map(|c| (c.name(), c.prefix_len())).collect::<Vec<_>>(),
         vec![("ctx", Some(4)), ("log", None)]
     );
     assert_eq!(db.get(columns[0], b"ctx1key").unwrap().unwrap(), b"v"[..]);

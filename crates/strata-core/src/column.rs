@@ -43,10 +43,7 @@ impl Column {
             is_valid_name(name),
             "column names are 1-64 bytes of [A-Za-z0-9_.-], not `default`"
         );
-        Self {
-            name,
-            prefix_len: None,
-        }
+        Self { name, prefix_len: None }
     }
 
     /// Declares that keys in this column are read by a leading prefix of `len` bytes.

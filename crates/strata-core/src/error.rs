@@ -84,11 +84,7 @@ pub struct DecodeError {
 impl DecodeError {
     /// Builds a decode error for type `T` from `len` bytes.
     pub fn new<T: ?Sized>(len: usize, source: impl Into<BoxError>) -> Self {
-        Self {
-            type_name: std::any::type_name::<T>(),
-            len,
-            source: source.into(),
-        }
+        Self { type_name: std::any::type_name::<T>(), len, source: source.into() }
     }
 }
 
@@ -106,10 +102,7 @@ pub struct EncodeError {
 impl EncodeError {
     /// Builds an encode error for type `T`.
     pub fn new<T: ?Sized>(source: impl Into<BoxError>) -> Self {
-        Self {
-            type_name: std::any::type_name::<T>(),
-            source: source.into(),
-        }
+        Self { type_name: std::any::type_name::<T>(), source: source.into() }
     }
 }
 

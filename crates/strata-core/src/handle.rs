@@ -78,10 +78,7 @@ impl<L: ReadLayer> Handle<L> {
     ) -> Result<Structured<E, L::Cursor<'_>>> {
         let encode = |bound: Bound<&E>| bound.map(|key| key.as_key().as_bytes().to_vec());
         let (start, end) = (encode(range.start_bound()), encode(range.end_bound()));
-        Ok(Structured::new(
-            self.layer
-                .iter_range(E::COLUMN, KeyRange::from((start, end)))?,
-        ))
+        Ok(Structured::new(self.layer.iter_range(E::COLUMN, KeyRange::from((start, end)))?))
     }
 
     /// Entries of type `E` whose keys begin with `prefix`, in key order.

@@ -44,13 +44,7 @@ impl<C: Cursor> Unstructured<C> {
     pub fn new(cursor: C, range: KeyRange) -> Self {
         let done = range.is_empty();
         let (start, end) = range.into_parts();
-        Self {
-            cursor,
-            start,
-            end,
-            position: Position::Unpositioned,
-            done,
-        }
+        Self { cursor, start, end, position: Position::Unpositioned, done }
     }
 
     /// Moves the front of the iterator to the first key `>= key`; keys already passed at either end
@@ -61,10 +55,7 @@ impl<C: Cursor> Unstructured<C> {
             self.start = key.to_vec();
         }
         self.position = Position::Unpositioned;
-        self.done = self
-            .end
-            .as_deref()
-            .is_some_and(|end| end <= self.start.as_slice());
+        self.done = self.end.as_deref().is_some_and(|end| end <= self.start.as_slice());
     }
 
     /// Records the entry the cursor sits on as passed, before the cursor is moved elsewhere.
@@ -147,10 +138,7 @@ pub struct Structured<E, C> {
 impl<E: Entry, C: Cursor> Structured<E, C> {
     /// Decodes the entries of `raw`.
     pub fn new(raw: Unstructured<C>) -> Self {
-        Self {
-            raw,
-            _entry: PhantomData,
-        }
+        Self { raw, _entry: PhantomData }
     }
 
     /// Moves the front of the iterator to the first key `>= key`.

@@ -202,10 +202,7 @@ impl<T: KeyComponents> Key<T> {
     pub fn new(components: &T) -> Self {
         let mut bytes = GenericArray::default();
         components.write_to(&mut bytes);
-        Self {
-            bytes,
-            _components: PhantomData,
-        }
+        Self { bytes, _components: PhantomData }
     }
 
     /// Builds a key by letting `write` fill its bytes (exactly `len_of::<T>()` of them, zeroed).
@@ -214,10 +211,7 @@ impl<T: KeyComponents> Key<T> {
     pub fn encode_with(write: impl FnOnce(&mut [u8])) -> Self {
         let mut bytes = GenericArray::default();
         write(&mut bytes);
-        Self {
-            bytes,
-            _components: PhantomData,
-        }
+        Self { bytes, _components: PhantomData }
     }
 
     /// Takes key bytes read from `column`, checking their length.
@@ -227,10 +221,7 @@ impl<T: KeyComponents> Key<T> {
             expected: len_of::<T>(),
             actual: bytes.len(),
         })?;
-        Ok(Self {
-            bytes: bytes.clone(),
-            _components: PhantomData,
-        })
+        Ok(Self { bytes: bytes.clone(), _components: PhantomData })
     }
 
     /// Decodes the components back.
@@ -246,10 +237,7 @@ impl<T: KeyComponents> Key<T> {
 
 impl<T: KeyComponents> Clone for Key<T> {
     fn clone(&self) -> Self {
-        Self {
-            bytes: self.bytes.clone(),
-            _components: PhantomData,
-        }
+        Self { bytes: self.bytes.clone(), _components: PhantomData }
     }
 }
 
@@ -465,11 +453,7 @@ mod tests {
 
     #[test]
     fn struct_keys_round_trip_and_report_their_column() {
-        let thing = Thing {
-            group: *b"grp1",
-            serial: 42,
-            delta: -3,
-        };
+        let thing = Thing { group: *b"grp1", serial: 42, delta: -3 };
         let (column, key) = thing.parts();
         assert_eq!(column, THINGS);
         assert_eq!(Thing::from_bytes(key.as_bytes()).unwrap(), thing);
@@ -478,14 +462,7 @@ mod tests {
     #[test]
     fn wrong_length_is_a_typed_error() {
         let err = Thing::from_bytes(&[0; 15]).unwrap_err();
-        assert_eq!(
-            err,
-            KeyError::WrongLength {
-                column: "things",
-                expected: 16,
-                actual: 15
-            }
-        );
+        assert_eq!(err, KeyError::WrongLength { column: "things", expected: 16, actual: 15 });
         assert!(err.to_string().contains("must be 16 bytes long, got 15"));
         assert!(Thing::from_bytes(&[0; 17]).is_err());
         assert!(Thing::from_bytes(&[]).is_err());

@@ -37,13 +37,8 @@ pub struct MemoryDb {
 impl MemoryDb {
     /// An empty database with the given columns.
     pub fn new(columns: impl IntoIterator<Item = Column>) -> Self {
-        let columns = columns
-            .into_iter()
-            .map(|column| (column, Arc::default()))
-            .collect();
-        Self {
-            columns: RwLock::new(columns),
-        }
+        let columns = columns.into_iter().map(|column| (column, Arc::default())).collect();
+        Self { columns: RwLock::new(columns) }
     }
 
     // A panic while a lock is held cannot leave a map half-written: every write below first checks
@@ -62,10 +57,7 @@ fn unknown(column: Column) -> Error {
 }
 
 fn tree_mut(columns: &mut BTreeMap<Column, Arc<Tree>>, column: Column) -> Result<&mut Tree> {
-    columns
-        .get_mut(&column)
-        .map(Arc::make_mut)
-        .ok_or_else(|| unknown(column))
+    columns.get_mut(&column).map(Arc::make_mut).ok_or_else(|| unknown(column))
 }
 
 impl Database for MemoryDb {
@@ -93,19 +85,12 @@ impl Database for MemoryDb {
 
     fn cursor(&self, column: Column, range: &KeyRange) -> Result<MemoryCursor> {
         let tree = Arc::clone(self.read().get(&column).ok_or_else(|| unknown(column))?);
-        Ok(MemoryCursor {
-            tree,
-            range: range.clone(),
-            current: None,
-        })
+        Ok(MemoryCursor { tree, range: range.clone(), current: None })
     }
 
     fn apply(&self, transaction: &Transaction) -> Result<()> {
         let mut columns = self.write();
-        if let Some(missing) = transaction
-            .columns()
-            .find(|column| !columns.contains_key(column))
-        {
+        if let Some(missing) = transaction.columns().find(|column| !columns.contains_key(column)) {
             return Err(unknown(missing));
         }
         for (column, key, op) in transaction.iter() {
@@ -129,23 +114,13 @@ pub struct MemoryCursor {
 
 impl MemoryCursor {
     fn first_from(&self, from: Bound<&[u8]>) -> Option<SharedEntry> {
-        let (key, value) = self
-            .tree
-            .range::<[u8], _>((from, Bound::Unbounded))
-            .next()?;
-        self.range
-            .contains(key)
-            .then(|| (Arc::clone(key), Arc::clone(value)))
+        let (key, value) = self.tree.range::<[u8], _>((from, Bound::Unbounded)).next()?;
+        self.range.contains(key).then(|| (Arc::clone(key), Arc::clone(value)))
     }
 
     fn last_before(&self, to: Bound<&[u8]>) -> Option<SharedEntry> {
-        let (key, value) = self
-            .tree
-            .range::<[u8], _>((Bound::Unbounded, to))
-            .next_back()?;
-        self.range
-            .contains(key)
-            .then(|| (Arc::clone(key), Arc::clone(value)))
+        let (key, value) = self.tree.range::<[u8], _>((Bound::Unbounded, to)).next_back()?;
+        self.range.contains(key).then(|| (Arc::clone(key), Arc::clone(value)))
     }
 }
 

@@ -54,10 +54,7 @@ impl KeyRange {
 
     /// Every key that starts with `prefix`.
     pub fn prefix(prefix: &[u8]) -> Self {
-        Self {
-            start: prefix.to_vec(),
-            end: prefix_end(prefix),
-        }
+        Self { start: prefix.to_vec(), end: prefix_end(prefix) }
     }
 
     /// The inclusive start (empty when unbounded below).
@@ -77,9 +74,7 @@ impl KeyRange {
 
     /// Whether no key can fall in the range.
     pub fn is_empty(&self) -> bool {
-        self.end
-            .as_deref()
-            .is_some_and(|end| end <= self.start.as_slice())
+        self.end.as_deref().is_some_and(|end| end <= self.start.as_slice())
     }
 
     /// Whether `key` falls in the range.
@@ -91,9 +86,7 @@ impl KeyRange {
     pub fn as_bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
         (
             Bound::Included(self.start.as_slice()),
-            self.end
-                .as_deref()
-                .map_or(Bound::Unbounded, Bound::Excluded),
+            self.end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
         )
     }
 
@@ -139,10 +132,7 @@ from_std_range!(Range, RangeInclusive, RangeFrom, RangeTo, RangeToInclusive);
 
 impl<K: AsRef<[u8]>> From<(Bound<K>, Bound<K>)> for KeyRange {
     fn from((start, end): (Bound<K>, Bound<K>)) -> Self {
-        Self::from_bounds(&(
-            start.as_ref().map(AsRef::as_ref),
-            end.as_ref().map(AsRef::as_ref),
-        ))
+        Self::from_bounds(&(start.as_ref().map(AsRef::as_ref), end.as_ref().map(AsRef::as_ref)))
     }
 }
 

@@ -57,18 +57,12 @@ impl Transaction {
     /// Buffers a put of `value` under `key` in `column`.
     pub fn put(&mut self, column: Column, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
         let op = Op::Put(value.as_ref().into());
-        self.columns
-            .entry(column)
-            .or_default()
-            .insert(key.as_ref().into(), op);
+        self.columns.entry(column).or_default().insert(key.as_ref().into(), op);
     }
 
     /// Buffers a delete of `key` in `column`.
     pub fn delete(&mut self, column: Column, key: impl AsRef<[u8]>) {
-        self.columns
-            .entry(column)
-            .or_default()
-            .insert(key.as_ref().into(), Op::Delete);
+        self.columns.entry(column).or_default().insert(key.as_ref().into(), Op::Delete);
     }
 
     /// Buffers a typed put.
@@ -129,10 +123,7 @@ impl Transaction {
 
     /// The columns this transaction writes to.
     pub fn columns(&self) -> impl Iterator<Item = Column> + '_ {
-        self.columns
-            .iter()
-            .filter(|(_, ops)| !ops.is_empty())
-            .map(|(column, _)| *column)
+        self.columns.iter().filter(|(_, ops)| !ops.is_empty()).map(|(column, _)| *column)
     }
 
     /// How many writes are buffered.
@@ -166,10 +157,7 @@ impl<'a> Iterator for TxRange<'a> {
 
 impl DoubleEndedIterator for TxRange<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.inner
-            .as_mut()?
-            .next_back()
-            .map(|(key, op)| (&key[..], op))
+        self.inner.as_mut()?.next_back().map(|(key, op)| (&key[..], op))
     }
 }
 
@@ -212,10 +200,8 @@ mod tests {
         second.put(B, b"new", b"2");
 
         first.merge(second);
-        let all: Vec<_> = first
-            .iter()
-            .map(|(c, k, op)| (c.name(), k.to_vec(), op.clone()))
-            .collect();
+        let all: Vec<_> =
+            first.iter().map(|(c, k, op)| (c.name(), k.to_vec(), op.clone())).collect();
         assert_eq!(
             all,
             vec![
@@ -236,15 +222,9 @@ mod tests {
             tx.put(A, key, key);
         }
         let keys = |r: TxRange<'_>| r.map(|(k, _)| k.to_vec()).collect::<Vec<_>>();
+        assert_eq!(keys(tx.range(A, b"b"..b"d")), vec![b"b".to_vec(), b"c".to_vec()]);
         assert_eq!(
-            keys(tx.range(A, b"b"..b"d")),
-            vec![b"b".to_vec(), b"c".to_vec()]
-        );
-        assert_eq!(
-            tx.range(A, b"b"..)
-                .rev()
-                .map(|(k, _)| k.to_vec())
-                .collect::<Vec<_>>(),
+            tx.range(A, b"b"..).rev().map(|(k, _)| k.to_vec()).collect::<Vec<_>>(),
             vec![b"d".to_vec(), b"c".to_vec(), b"b".to_vec()]
         );
         assert!(keys(tx.range(A, b"d"..b"a")).is_empty());

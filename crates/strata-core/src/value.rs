@@ -41,9 +41,7 @@ enum Repr<'a> {
 impl<'a> Slice<'a> {
     /// Wraps a backend-owned buffer (for example a RocksDB pinned slice) without copying it.
     pub fn pinned(owner: impl AsRef<[u8]> + Send + Sync + 'a) -> Self {
-        Self {
-            repr: Repr::Pinned(Box::new(owner)),
-        }
+        Self { repr: Repr::Pinned(Box::new(owner)) }
     }
 
     /// The bytes.
@@ -72,15 +70,9 @@ impl<'a> Slice<'a> {
     /// A `Slice` that no longer borrows from anything.
     pub fn into_owned(self) -> Slice<'static> {
         match self.repr {
-            Repr::Owned(bytes) => Slice {
-                repr: Repr::Owned(bytes),
-            },
-            Repr::Shared(bytes) => Slice {
-                repr: Repr::Shared(bytes),
-            },
-            other => Slice {
-                repr: Repr::Owned(Slice { repr: other }.as_bytes().into()),
-            },
+            Repr::Owned(bytes) => Slice { repr: Repr::Owned(bytes) },
+            Repr::Shared(bytes) => Slice { repr: Repr::Shared(bytes) },
+            other => Slice { repr: Repr::Owned(Slice { repr: other }.as_bytes().into()) },
         }
     }
 }
@@ -107,48 +99,34 @@ impl Borrow<[u8]> for Slice<'_> {
 
 impl<'a> From<&'a [u8]> for Slice<'a> {
     fn from(bytes: &'a [u8]) -> Self {
-        Self {
-            repr: Repr::Borrowed(bytes),
-        }
+        Self { repr: Repr::Borrowed(bytes) }
     }
 }
 
 impl From<Box<[u8]>> for Slice<'_> {
     fn from(bytes: Box<[u8]>) -> Self {
-        Self {
-            repr: Repr::Owned(bytes),
-        }
+        Self { repr: Repr::Owned(bytes) }
     }
 }
 
 impl From<Vec<u8>> for Slice<'_> {
     fn from(bytes: Vec<u8>) -> Self {
-        Self {
-            repr: Repr::Owned(bytes.into_boxed_slice()),
-        }
+        Self { repr: Repr::Owned(bytes.into_boxed_slice()) }
     }
 }
 
 impl From<Arc<[u8]>> for Slice<'_> {
     fn from(bytes: Arc<[u8]>) -> Self {
-        Self {
-            repr: Repr::Shared(bytes),
-        }
+        Self { repr: Repr::Shared(bytes) }
     }
 }
 
 impl Clone for Slice<'_> {
     fn clone(&self) -> Self {
         match &self.repr {
-            Repr::Borrowed(bytes) => Self {
-                repr: Repr::Borrowed(bytes),
-            },
-            Repr::Shared(bytes) => Self {
-                repr: Repr::Shared(Arc::clone(bytes)),
-            },
-            Repr::Owned(_) | Repr::Pinned(_) => Self {
-                repr: Repr::Owned(self.as_bytes().into()),
-            },
+            Repr::Borrowed(bytes) => Self { repr: Repr::Borrowed(bytes) },
+            Repr::Shared(bytes) => Self { repr: Repr::Shared(Arc::clone(bytes)) },
+            Repr::Owned(_) | Repr::Pinned(_) => Self { repr: Repr::Owned(self.as_bytes().into()) },
         }
     }
 }
@@ -244,9 +222,7 @@ impl<T: BorshValue> DataType<'_> for T {
     }
 
     fn as_slice(&self) -> Result<Slice<'_>, EncodeError> {
-        borsh::to_vec(self)
-            .map(Slice::from)
-            .map_err(EncodeError::new::<T>)
+        borsh::to_vec(self).map(Slice::from).map_err(EncodeError::new::<T>)
     }
 }
 
@@ -280,10 +256,7 @@ mod tests {
 
     #[test]
     fn borsh_round_trip_and_rejection() {
-        let value = Pair {
-            a: 7,
-            b: "x".into(),
-        };
+        let value = Pair { a: 7, b: "x".into() };
         let bytes = value.as_slice().unwrap().into_vec();
         assert_eq!(Pair::from_slice(Slice::from(bytes.clone())).unwrap(), value);
 
@@ -299,10 +272,7 @@ mod tests {
     fn raw_and_string_round_trip() {
         let raw = Slice::from(&b"abc"[..]);
         assert_eq!(Slice::from_slice(raw.clone()).unwrap(), raw);
-        assert_eq!(
-            Vec::<u8>::from_slice(Slice::from(vec![1, 2])).unwrap(),
-            vec![1, 2]
-        );
+        assert_eq!(Vec::<u8>::from_slice(Slice::from(vec![1, 2])).unwrap(), vec![1, 2]);
         assert_eq!(String::from_slice(Slice::from(&b"hi"[..])).unwrap(), "hi");
         assert!(String::from_slice(Slice::from(&[0xff_u8][..])).is_err());
     }
@@ -312,9 +282,6 @@ mod tests {
         let shared: Arc<[u8]> = Arc::from(&b"shared"[..]);
         let slice = Slice::from(Arc::clone(&shared));
         assert_eq!(slice.clone().into_owned(), slice);
-        assert_eq!(
-            Slice::pinned(vec![1_u8, 2]).into_boxed(),
-            vec![1_u8, 2].into_boxed_slice()
-        );
+        assert_eq!(Slice::pinned(vec![1_u8, 2]).into_boxed(), vec![1_u8, 2].into_boxed_slice());
     }
 }

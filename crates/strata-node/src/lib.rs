@@ -231,12 +231,7 @@ mod tests {
     use super::*;
 
     fn prefix_matches<K: AsKeyParts + HasPrefix<P>, P: KeyComponent>() {
-        assert_eq!(
-            K::COLUMN.prefix_len(),
-            Some(len_of::<(P,)>()),
-            "{}",
-            K::COLUMN
-        );
+        assert_eq!(K::COLUMN.prefix_len(), Some(len_of::<(P,)>()), "{}", K::COLUMN);
     }
 
     #[test]
@@ -256,14 +251,8 @@ mod tests {
 
     #[test]
     fn keys_round_trip_and_group_by_context() {
-        let a = ContextState {
-            context_id: ContextId([1; 32]),
-            state_key: StateKey([9; 32]),
-        };
-        let b = ContextState {
-            context_id: ContextId([2; 32]),
-            state_key: StateKey([0; 32]),
-        };
+        let a = ContextState { context_id: ContextId([1; 32]), state_key: StateKey([9; 32]) };
+        let b = ContextState { context_id: ContextId([2; 32]), state_key: StateKey([0; 32]) };
         assert!(a.as_key() < b.as_key());
         assert_eq!(ContextState::from_bytes(a.as_key().as_bytes()).unwrap(), a);
         assert!(ContextState::from_bytes(&[0; 63]).is_err());
@@ -271,9 +260,6 @@ mod tests {
 
     #[test]
     fn debug_prints_hex() {
-        assert_eq!(
-            format!("{:?}", Scope([0xab; 16])),
-            format!("Scope({})", "ab".repeat(16))
-        );
+        assert_eq!(format!("{:?}", Scope([0xab; 16])), format!("Scope({})", "ab".repeat(16)));
     }
 }

@@ -36,25 +36,11 @@ impl<'a> RocksCursor<'a> {
             let mut options = read_options(&range, true);
             options.set_snapshot(&snapshot);
             let iter = db.raw_iterator_cf_opt(cf, options);
-            Self {
-                iter,
-                snapshot: Some(snapshot),
-                db,
-                cf,
-                range,
-                prefix_mode,
-            }
+            Self { iter, snapshot: Some(snapshot), db, cf, range, prefix_mode }
         } else {
             // A RocksDB iterator reads an implicit snapshot taken when it is created.
             let iter = db.raw_iterator_cf_opt(cf, read_options(&range, false));
-            Self {
-                iter,
-                snapshot: None,
-                db,
-                cf,
-                range,
-                prefix_mode,
-            }
+            Self { iter, snapshot: None, db, cf, range, prefix_mode }
         }
     }
 

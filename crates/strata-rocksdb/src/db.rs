@@ -81,22 +81,15 @@ impl RocksDb {
             .filter(|name| name != META_CF && !declared.iter().any(|c| c.name() == name))
             .collect();
         for name in &undeclared {
-            descriptors.push(ColumnFamilyDescriptor::new(
-                name,
-                column_options(config, &cache, None),
-            ));
+            descriptors
+                .push(ColumnFamilyDescriptor::new(name, column_options(config, &cache, None)));
         }
 
         let db = DB::open_cf_descriptors(&db_options(config), path, descriptors)
             .map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))?;
         let mut write_options = WriteOptions::default();
         write_options.set_sync(config.durability == Durability::Sync);
-        let this = Self {
-            db,
-            declared,
-            undeclared,
-            write_options,
-        };
+        let this = Self { db, declared, undeclared, write_options };
         this.check_and_record_registry(config)?;
         Ok(this)
     }
@@ -106,39 +99,27 @@ impl RocksDb {
     ///
     /// Column names read from disk live as long as the process (they are leaked once per open).
     pub fn open_existing(config: &RocksConfig) -> Result<Self, OpenError> {
-        let config = config
-            .clone()
-            .create_if_missing(false)
-            .prefix_change(PrefixChange::Refuse);
+        let config = config.clone().create_if_missing(false).prefix_change(PrefixChange::Refuse);
         check_directory(&config)?;
         let names = existing_column_families(config.path())?;
         if names.is_empty() {
-            return Err(OpenError::Missing {
-                path: config.path().to_path_buf(),
-            });
+            return Err(OpenError::Missing { path: config.path().to_path_buf() });
         }
         // Read the registry with a plain open first, so columns get their recorded options.
         let registry = {
             let probe = Self::open(&config.clone().prefix_change(PrefixChange::Accept), &[])?;
-            probe
-                .recorded_columns()
-                .map_err(|e| OpenError::Incompatible {
-                    path: config.path().to_path_buf(),
-                    reason: e.to_string(),
-                })?
+            probe.recorded_columns().map_err(|e| OpenError::Incompatible {
+                path: config.path().to_path_buf(),
+                reason: e.to_string(),
+            })?
         };
         let columns: Vec<Column> = names
             .iter()
             .filter(|name| name.as_str() != META_CF && strata_core::column::is_valid_name(name))
             .map(|name| {
                 let name: &'static str = Box::leak(name.clone().into_boxed_str());
-                let prefix = registry
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .and_then(|(_, p)| *p);
-                prefix.map_or(Column::new(name), |len| {
-                    Column::new(name).with_prefix_len(len)
-                })
+                let prefix = registry.iter().find(|(n, _)| n == name).and_then(|(_, p)| *p);
+                prefix.map_or(Column::new(name), |len| Column::new(name).with_prefix_len(len))
             })
             .collect();
         Self::open(&config, &columns)
@@ -174,9 +155,7 @@ impl RocksDb {
     /// Flushes every column's memtable to table files and syncs the write-ahead log.
     pub fn flush(&self) -> Result<()> {
         for column in &self.declared {
-            self.db
-                .flush_cf(self.cf(*column)?)
-                .map_err(Error::backend)?;
+            self.db.flush_cf(self.cf(*column)?).map_err(Error::backend)?;
         }
         self.db.flush_wal(true).map_err(Error::backend)
     }
@@ -184,17 +163,14 @@ impl RocksDb {
     /// Compacts every column completely.
     pub fn compact(&self) -> Result<()> {
         for column in &self.declared {
-            self.db
-                .compact_range_cf(self.cf(*column)?, None::<&[u8]>, None::<&[u8]>);
+            self.db.compact_range_cf(self.cf(*column)?, None::<&[u8]>, None::<&[u8]>);
         }
         Ok(())
     }
 
     /// An integer RocksDB property of a column, e.g. `rocksdb.estimate-num-keys`.
     pub fn property(&self, column: Column, name: &str) -> Result<Option<u64>> {
-        self.db
-            .property_int_value_cf(self.cf(column)?, name)
-            .map_err(Error::backend)
+        self.db.property_int_value_cf(self.cf(column)?, name).map_err(Error::backend)
     }
 
     /// The underlying RocksDB handle, for what Strata does not wrap.
@@ -211,24 +187,17 @@ impl RocksDb {
     }
 
     fn meta_cf(&self) -> Result<&ColumnFamily> {
-        self.db
-            .cf_handle(META_CF)
-            .ok_or_else(|| Error::UnknownColumn(META_CF.to_owned()))
+        self.db.cf_handle(META_CF).ok_or_else(|| Error::UnknownColumn(META_CF.to_owned()))
     }
 
     /// Checks the format marker and every declared column's prefix length against the registry,
     /// then records what is new.
     fn check_and_record_registry(&self, config: &RocksConfig) -> Result<(), OpenError> {
         let path = config.path().to_path_buf();
-        let incompatible = |reason: String| OpenError::Incompatible {
-            path: path.clone(),
-            reason,
-        };
+        let incompatible = |reason: String| OpenError::Incompatible { path: path.clone(), reason };
         let meta = self.meta_cf().map_err(|e| incompatible(e.to_string()))?;
         let read = |key: &[u8]| {
-            self.db
-                .get_cf(meta, key)
-                .map_err(|e| OpenError::from_rocks(path.clone(), e))
+            self.db.get_cf(meta, key).map_err(|e| OpenError::from_rocks(path.clone(), e))
         };
 
         let mut batch = WriteBatch::default();
@@ -261,9 +230,7 @@ impl RocksDb {
         if !batch.is_empty() {
             let mut sync = WriteOptions::default();
             sync.set_sync(true);
-            self.db
-                .write_opt(batch, &sync)
-                .map_err(|e| OpenError::from_rocks(path, e))?;
+            self.db.write_opt(batch, &sync).map_err(|e| OpenError::from_rocks(path, e))?;
         }
         Ok(())
     }
@@ -280,24 +247,16 @@ fn decode_prefix(stored: &[u8]) -> Option<usize> {
 fn check_directory(config: &RocksConfig) -> Result<(), OpenError> {
     let path = config.path();
     match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_dir() => Err(OpenError::NotADirectory {
-            path: path.to_path_buf(),
-        }),
+        Ok(meta) if !meta.is_dir() => Err(OpenError::NotADirectory { path: path.to_path_buf() }),
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && config.create_if_missing => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(OpenError::Missing {
-            path: path.to_path_buf(),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            Err(OpenError::PermissionDenied {
-                path: path.to_path_buf(),
-                source: Box::new(e),
-            })
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(OpenError::Missing { path: path.to_path_buf() })
         }
-        Err(e) => Err(OpenError::Incompatible {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        }),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(OpenError::PermissionDenied { path: path.to_path_buf(), source: Box::new(e) })
+        }
+        Err(e) => Err(OpenError::Incompatible { path: path.to_path_buf(), reason: e.to_string() }),
     }
 }
 
@@ -306,6 +265,32 @@ fn existing_column_families(path: &Path) -> Result<Vec<String>, OpenError> {
         return Ok(Vec::new());
     }
     DB::list_cf(&Options::default(), path).map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))
+}
+
+/// The exact RocksDB options Strata opens a database with.
+pub struct RocksOptions {
+    /// Database-wide options.
+    pub db: Options,
+    /// The block cache shared by every column family.
+    pub cache: Cache,
+}
+
+impl RocksConfig {
+    /// The RocksDB options and column family descriptors Strata uses for `columns` (after its own
+    /// `default` family), so a raw-RocksDB comparison or tool can open with exactly the same
+    /// settings.
+    pub fn rocksdb_options(
+        &self,
+        columns: impl IntoIterator<Item = Column>,
+    ) -> (RocksOptions, Vec<ColumnFamilyDescriptor>) {
+        let cache = Cache::new_lru_cache(self.block_cache_bytes);
+        let mut descriptors = vec![ColumnFamilyDescriptor::new(META_CF, Options::default())];
+        for column in columns {
+            let options = column_options(self, &cache, column.prefix_len());
+            descriptors.push(ColumnFamilyDescriptor::new(column.name(), options));
+        }
+        (RocksOptions { db: db_options(self), cache }, descriptors)
+    }
 }
 
 fn db_options(config: &RocksConfig) -> Options {
@@ -359,10 +344,7 @@ impl Database for RocksDb {
     }
 
     fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
-        let value = self
-            .db
-            .get_pinned_cf(self.cf(column)?, key)
-            .map_err(Error::backend)?;
+        let value = self.db.get_pinned_cf(self.cf(column)?, key).map_err(Error::backend)?;
         Ok(value.map(Slice::pinned))
     }
 
@@ -377,23 +359,17 @@ impl Database for RocksDb {
 
     fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()> {
         let cf = self.cf(column)?;
-        self.db
-            .put_cf_opt(cf, key, value, &self.write_options)
-            .map_err(Error::backend)
+        self.db.put_cf_opt(cf, key, value, &self.write_options).map_err(Error::backend)
     }
 
     fn delete(&self, column: Column, key: &[u8]) -> Result<()> {
         let cf = self.cf(column)?;
-        self.db
-            .delete_cf_opt(cf, key, &self.write_options)
-            .map_err(Error::backend)
+        self.db.delete_cf_opt(cf, key, &self.write_options).map_err(Error::backend)
     }
 
     fn cursor(&self, column: Column, range: &KeyRange) -> Result<RocksCursor<'_>> {
         let cf = self.cf(column)?;
-        let prefix_mode = column
-            .prefix_len()
-            .is_some_and(|len| range.common_prefix().len() >= len);
+        let prefix_mode = column.prefix_len().is_some_and(|len| range.common_prefix().len() >= len);
         Ok(RocksCursor::new(&self.db, cf, range.clone(), prefix_mode))
     }
 
@@ -405,19 +381,14 @@ impl Database for RocksDb {
             .collect::<Result<Vec<_>>>()?;
         let mut batch = WriteBatch::default();
         for (column, key, op) in transaction.iter() {
-            let cf = handles
-                .iter()
-                .find(|(c, _)| *c == column)
-                .map(|(_, cf)| *cf);
+            let cf = handles.iter().find(|(c, _)| *c == column).map(|(_, cf)| *cf);
             let cf = cf.ok_or_else(|| Error::UnknownColumn(column.name().to_owned()))?;
             match op {
                 Op::Put(value) => batch.put_cf(cf, key, value),
                 Op::Delete => batch.delete_cf(cf, key),
             }
         }
-        self.db
-            .write_opt(batch, &self.write_options)
-            .map_err(Error::backend)
+        self.db.write_opt(batch, &self.write_options).map_err(Error::backend)
     }
 }
 

@@ -87,25 +87,17 @@ impl OpenError {
     pub(crate) fn from_rocks(path: PathBuf, source: rocksdb::Error) -> Self {
         let message = source.to_string();
         match source.kind() {
-            rocksdb::ErrorKind::IOError if message.contains("lock") => Self::Locked {
-                lock_file: path.join("LOCK"),
-                path,
-                source,
-            },
+            rocksdb::ErrorKind::IOError if message.contains("lock") => {
+                Self::Locked { lock_file: path.join("LOCK"), path, source }
+            }
             rocksdb::ErrorKind::IOError if message.contains("Permission denied") => {
-                Self::PermissionDenied {
-                    path,
-                    source: Box::new(source),
-                }
+                Self::PermissionDenied { path, source: Box::new(source) }
             }
             rocksdb::ErrorKind::InvalidArgument if message.contains("does not exist") => {
                 Self::Missing { path }
             }
             rocksdb::ErrorKind::Corruption => Self::Corrupt { path, source },
-            rocksdb::ErrorKind::NotSupported => Self::Incompatible {
-                path,
-                reason: message,
-            },
+            rocksdb::ErrorKind::NotSupported => Self::Incompatible { path, reason: message },
             _ => Self::Rocks { path, source },
         }
     }

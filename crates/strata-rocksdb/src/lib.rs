@@ -38,5 +38,5 @@ mod error;
 
 pub use config::{Compression, Durability, PrefixChange, RocksConfig};
 pub use cursor::RocksCursor;
-pub use db::RocksDb;
+pub use db::{RocksDb, RocksOptions};
 pub use error::OpenError;
