@@ -62,7 +62,7 @@ fn corrupt_metadata_is_a_typed_error() {
     let current = std::fs::read_to_string(dir.path().join("CURRENT")).unwrap();
     std::fs::write(dir.path().join(current.trim()), b"garbage, not a manifest").unwrap();
     match open(dir.path(), &[LOG]) {
-        Err(OpenError::Corrupt { .. } | OpenError::Rocks { .. }) => {}
+        Err(OpenError::Corrupt { .. }) => {}
         other => panic!("expected a corruption error, got {other:?}"),
     }
 }
