@@ -5,6 +5,7 @@
 //! - [`Harness`]: how a suite opens, and reopens, one backend.
 //! - [`suite`]: the backend conformance suite, written once against [`Database`].
 //! - [`model`]: random operation sequences checked against a `BTreeMap` model.
+//! - [`stack`]: the same for layer stacks (`Temporal`, nested `Temporal`, `Tee`, `ReadOnly` views).
 //! - [`conformance!`]: instantiates all of it as `#[test]`s for one harness.
 //!
 //! ```
@@ -21,6 +22,7 @@
 struct ReadmeExample;
 
 pub mod model;
+pub mod stack;
 pub mod suite;
 
 use std::path::PathBuf;
@@ -136,6 +138,26 @@ macro_rules! conformance {
         #[test]
         fn model_agrees_with_btreemap() {
             $crate::model::check(|| $harness, $crate::model::cases_from_env(64));
+        }
+
+        #[test]
+        fn store_stack_agrees_with_model() {
+            $crate::stack::check(|| $harness, $crate::stack::Kind::Store, $crate::model::cases_from_env(32));
+        }
+
+        #[test]
+        fn temporal_stack_agrees_with_model() {
+            $crate::stack::check(|| $harness, $crate::stack::Kind::Temporal, $crate::model::cases_from_env(64));
+        }
+
+        #[test]
+        fn temporal_temporal_stack_agrees_with_model() {
+            $crate::stack::check(|| $harness, $crate::stack::Kind::TemporalTemporal, $crate::model::cases_from_env(64));
+        }
+
+        #[test]
+        fn tee_stack_agrees_with_model() {
+            $crate::stack::check(|| $harness, $crate::stack::Kind::Tee, $crate::model::cases_from_env(64));
         }
     };
     (@tests $harness:expr; $($check:ident),+ $(,)?) => {

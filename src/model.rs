@@ -43,7 +43,8 @@ pub fn small_key() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(prop_oneof![Just(0_u8), Just(1), Just(b'a'), Just(0xff)], 0..4)
 }
 
-fn bound() -> impl Strategy<Value = Bound<Vec<u8>>> {
+/// A random range bound over [`small_key`]s.
+pub fn bound() -> impl Strategy<Value = Bound<Vec<u8>>> {
     prop_oneof![
         1 => Just(Bound::Unbounded),
         2 => small_key().prop_map(Bound::Included),
@@ -51,7 +52,8 @@ fn bound() -> impl Strategy<Value = Bound<Vec<u8>>> {
     ]
 }
 
-fn column() -> impl Strategy<Value = usize> {
+/// A random column index into [`COLUMNS`].
+pub fn column() -> impl Strategy<Value = usize> {
     0..COLUMNS.len()
 }
 

@@ -11,7 +11,7 @@
 //! | [`database`] | the backend seam: [`Database`] and its [`Cursor`] |
 //! | [`transaction`] | [`Transaction`]: buffered writes applied atomically |
 //! | [`iter`] | [`Unstructured`] and [`Structured`] std iterators |
-//! | [`layer`] | [`ReadLayer`] and [`WriteLayer`], implemented by [`Store`] and the layers |
+//! | [`layer`] | [`ReadLayer`], [`WriteLayer`] and the layers: [`Temporal`], [`ReadOnly`], [`Tee`] |
 //! | [`memory`] | [`MemoryDb`], the in-memory backend |
 //!
 //! The RocksDB backend lives in the `strata-rocksdb` crate and plugs in through [`Database`].
@@ -68,7 +68,7 @@ pub use error::{DecodeError, EncodeError, Error, KeyError, Result};
 pub use handle::Handle;
 pub use iter::{RawEntry, Structured, Unstructured};
 pub use key::{AsKeyParts, FromKeyParts, HasPrefix, Key, KeyComponent, KeyComponents, len_of};
-pub use layer::{ReadLayer, WriteLayer};
+pub use layer::{Layer, ReadLayer, ReadOnly, Tee, Temporal, WriteLayer};
 pub use memory::MemoryDb;
 pub use range::KeyRange;
 pub use store::Store;

@@ -4,7 +4,7 @@ use crate::column::Column;
 use crate::database::Database;
 use crate::error::Result;
 use crate::handle::Handle;
-use crate::layer::{ReadLayer, WriteLayer};
+use crate::layer::{Layer, ReadLayer, WriteLayer};
 use crate::range::KeyRange;
 use crate::transaction::Transaction;
 use crate::value::Slice;
@@ -48,6 +48,22 @@ impl<D: Database> Store<D> {
     /// Typed reads and writes through this store.
     pub fn handle(&mut self) -> Handle<&mut Self> {
         Handle::new(self)
+    }
+}
+
+impl<D> Layer for Store<D> {
+    type Base = D;
+
+    fn base(&self) -> &D {
+        &self.db
+    }
+
+    fn base_mut(&mut self) -> &mut D {
+        &mut self.db
+    }
+
+    fn into_base(self) -> D {
+        self.db
     }
 }
 

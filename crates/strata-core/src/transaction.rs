@@ -121,6 +121,11 @@ impl Transaction {
         TxRange { inner }
     }
 
+    /// The buffered writes to one column, for cursors over the transaction.
+    pub(crate) fn column_ops(&self, column: Column) -> Option<&BTreeMap<Box<[u8]>, Op>> {
+        self.columns.get(&column)
+    }
+
     /// The columns this transaction writes to.
     pub fn columns(&self) -> impl Iterator<Item = Column> + '_ {
         self.columns.iter().filter(|(_, ops)| !ops.is_empty()).map(|(column, _)| *column)

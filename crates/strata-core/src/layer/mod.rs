@@ -1,9 +1,28 @@
 //! Layers: the read and write interface shared by the base [`Store`](crate::Store) and every
-//! layer stacked on it.
+//! layer stacked on it, and the layers themselves.
 //!
 //! A [`ReadLayer`] answers point reads and opens cursors; a [`WriteLayer`] also accepts writes.
 //! Iteration, prefix scans and typed access are provided on top of those few methods, so each
-//! layer implements only what makes it different.
+//! layer implements only what makes it different. A [`Layer`] sits on another layer.
+//!
+//! | layer | reads | writes |
+//! |---|---|---|
+//! | [`Store`](crate::Store) | the database | the database |
+//! | [`Temporal`] | its buffer, then the inner layer | its buffer, until `commit` |
+//! | [`ReadOnly`] | the inner layer | none: not a `WriteLayer` |
+//! | [`Tee`] | the first layer, then the second | both |
+//!
+//! They compose freely: `ReadOnly<Temporal<Store<D>>>`, `Temporal<Temporal<Store<D>>>`,
+//! `Temporal<Tee<Store<D>, Store<E>>>`, …
+
+pub mod merge;
+mod read_only;
+mod tee;
+mod temporal;
+
+pub use read_only::ReadOnly;
+pub use tee::Tee;
+pub use temporal::Temporal;
 
 use crate::column::Column;
 use crate::database::Cursor;
@@ -12,6 +31,21 @@ use crate::iter::Unstructured;
 use crate::range::KeyRange;
 use crate::transaction::Transaction;
 use crate::value::Slice;
+
+/// A layer stacked on another layer (or, for `Tee`, on a pair of them).
+pub trait Layer {
+    /// What this layer sits on.
+    type Base;
+
+    /// The layer underneath.
+    fn base(&self) -> &Self::Base;
+
+    /// The layer underneath, mutably: for example to commit an inner `Temporal`.
+    fn base_mut(&mut self) -> &mut Self::Base;
+
+    /// Takes this layer apart, giving back what it sits on.
+    fn into_base(self) -> Self::Base;
+}
 
 /// Read access to columns of bytes.
 pub trait ReadLayer {

@@ -1,0 +1,295 @@
+//! The sorted merge behind every layer that reads through to another: two cursors in key order,
+//! the front one winning on equal keys, its tombstones hiding the key in both.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use crate::database::Cursor;
+use crate::error::Result;
+use crate::range::KeyRange;
+use crate::transaction::Op;
+
+/// A cursor whose entries may be deletion markers.
+pub trait Overlay: Cursor {
+    /// Whether the current entry deletes its key rather than storing a value.
+    fn is_tombstone(&self) -> bool;
+}
+
+/// An ordinary cursor as an overlay without tombstones.
+pub struct Plain<C>(pub C);
+
+impl<C: Cursor> Cursor for Plain<C> {
+    fn seek(&mut self, key: &[u8]) {
+        self.0.seek(key);
+    }
+    fn seek_for_prev(&mut self, key: &[u8]) {
+        self.0.seek_for_prev(key);
+    }
+    fn seek_to_first(&mut self) {
+        self.0.seek_to_first();
+    }
+    fn seek_to_last(&mut self) {
+        self.0.seek_to_last();
+    }
+    fn next(&mut self) {
+        self.0.next();
+    }
+    fn prev(&mut self) {
+        self.0.prev();
+    }
+    fn key(&self) -> Option<&[u8]> {
+        self.0.key()
+    }
+    fn value(&self) -> Option<&[u8]> {
+        self.0.value()
+    }
+    fn status(&self) -> Result<()> {
+        self.0.status()
+    }
+}
+
+impl<C: Cursor> Overlay for Plain<C> {
+    fn is_tombstone(&self) -> bool {
+        false
+    }
+}
+
+/// A cursor over one column's buffered writes in a transaction, deletes included.
+pub struct ShadowCursor<'a> {
+    ops: Option<&'a BTreeMap<Box<[u8]>, Op>>,
+    range: KeyRange,
+    current: Option<(&'a [u8], &'a Op)>,
+}
+
+impl<'a> ShadowCursor<'a> {
+    pub(crate) fn new(ops: Option<&'a BTreeMap<Box<[u8]>, Op>>, range: KeyRange) -> Self {
+        Self { ops, range, current: None }
+    }
+
+    fn first_from(&self, from: Bound<&[u8]>) -> Option<(&'a [u8], &'a Op)> {
+        let (key, op) = self.ops?.range::<[u8], _>((from, Bound::Unbounded)).next()?;
+        self.range.contains(key).then_some((&key[..], op))
+    }
+
+    fn last_before(&self, to: Bound<&[u8]>) -> Option<(&'a [u8], &'a Op)> {
+        let (key, op) = self.ops?.range::<[u8], _>((Bound::Unbounded, to)).next_back()?;
+        self.range.contains(key).then_some((&key[..], op))
+    }
+}
+
+impl Cursor for ShadowCursor<'_> {
+    fn seek(&mut self, key: &[u8]) {
+        self.current = self.first_from(Bound::Included(key.max(self.range.start())));
+    }
+    fn seek_for_prev(&mut self, key: &[u8]) {
+        self.current = match self.range.end() {
+            Some(end) if key >= end => self.last_before(Bound::Excluded(end)),
+            _ => self.last_before(Bound::Included(key)),
+        };
+    }
+    fn seek_to_first(&mut self) {
+        self.current = self.first_from(Bound::Included(self.range.start()));
+    }
+    fn seek_to_last(&mut self) {
+        self.current = self.last_before(self.range.end().map_or(Bound::Unbounded, Bound::Excluded));
+    }
+    fn next(&mut self) {
+        self.current = self.current.and_then(|(key, _)| self.first_from(Bound::Excluded(key)));
+    }
+    fn prev(&mut self) {
+        self.current = self.current.and_then(|(key, _)| self.last_before(Bound::Excluded(key)));
+    }
+    fn key(&self) -> Option<&[u8]> {
+        self.current.map(|(key, _)| key)
+    }
+    fn value(&self) -> Option<&[u8]> {
+        self.current.and_then(|(_, op)| op.value())
+    }
+    fn status(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Overlay for ShadowCursor<'_> {
+    fn is_tombstone(&self) -> bool {
+        matches!(self.current, Some((_, Op::Delete)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Front,
+    Back,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Forward,
+    Backward,
+}
+
+/// `front` merged over `back`: each key once, in order; where both hold a key the front entry
+/// wins, and a front tombstone hides the key entirely. Keys and values are read from the source
+/// cursors in place, never copied.
+///
+/// Both cursors always sit at or beyond the merged position in the direction of travel; a step
+/// advances the side that was current (and the other side too when it holds the same key).
+pub struct MergeCursor<F, B> {
+    front: F,
+    back: B,
+    current: Option<Side>,
+    direction: Direction,
+}
+
+impl<F: Overlay, B: Cursor> MergeCursor<F, B> {
+    /// Merges `front` over `back`; both must cover the same range.
+    pub fn new(front: F, back: B) -> Self {
+        Self { front, back, current: None, direction: Direction::Forward }
+    }
+
+    /// Picks the smallest key, skipping keys the front deletes.
+    fn settle_forward(&mut self) {
+        self.direction = Direction::Forward;
+        loop {
+            if self.back.key().is_none() && self.back.status().is_err() {
+                self.current = None;
+                return;
+            }
+            self.current = match (self.front.key(), self.back.key()) {
+                (None, None) => None,
+                (Some(_), None) => Some(Side::Front),
+                (None, Some(_)) => Some(Side::Back),
+                (Some(f), Some(b)) if f <= b => Some(Side::Front),
+                (Some(_), Some(_)) => Some(Side::Back),
+            };
+            if self.current == Some(Side::Front) && self.front.is_tombstone() {
+                if self.back.key() == self.front.key() {
+                    self.back.next();
+                }
+                self.front.next();
+                continue;
+            }
+            return;
+        }
+    }
+
+    /// Picks the largest key, skipping keys the front deletes.
+    fn settle_backward(&mut self) {
+        self.direction = Direction::Backward;
+        loop {
+            if self.back.key().is_none() && self.back.status().is_err() {
+                self.current = None;
+                return;
+            }
+            self.current = match (self.front.key(), self.back.key()) {
+                (None, None) => None,
+                (Some(_), None) => Some(Side::Front),
+                (None, Some(_)) => Some(Side::Back),
+                (Some(f), Some(b)) if f >= b => Some(Side::Front),
+                (Some(_), Some(_)) => Some(Side::Back),
+            };
+            if self.current == Some(Side::Front) && self.front.is_tombstone() {
+                if self.back.key() == self.front.key() {
+                    self.back.prev();
+                }
+                self.front.prev();
+                continue;
+            }
+            return;
+        }
+    }
+
+    fn current_key(&self) -> Option<Vec<u8>> {
+        self.key().map(<[u8]>::to_vec)
+    }
+}
+
+impl<F: Overlay, B: Cursor> Cursor for MergeCursor<F, B> {
+    fn seek(&mut self, key: &[u8]) {
+        self.front.seek(key);
+        self.back.seek(key);
+        self.settle_forward();
+    }
+
+    fn seek_for_prev(&mut self, key: &[u8]) {
+        self.front.seek_for_prev(key);
+        self.back.seek_for_prev(key);
+        self.settle_backward();
+    }
+
+    fn seek_to_first(&mut self) {
+        self.front.seek_to_first();
+        self.back.seek_to_first();
+        self.settle_forward();
+    }
+
+    fn seek_to_last(&mut self) {
+        self.front.seek_to_last();
+        self.back.seek_to_last();
+        self.settle_backward();
+    }
+
+    fn next(&mut self) {
+        let Some(side) = self.current else { return };
+        if self.direction == Direction::Backward {
+            // Turn around: put both sides just after the current key.
+            let Some(key) = self.current_key() else { return };
+            for cursor in [&mut self.front as &mut dyn Cursor, &mut self.back] {
+                cursor.seek(&key);
+                if cursor.key() == Some(&key[..]) {
+                    cursor.next();
+                }
+            }
+        } else {
+            if side == Side::Front && self.back.key() == self.front.key() {
+                self.back.next();
+            }
+            match side {
+                Side::Front => self.front.next(),
+                Side::Back => self.back.next(),
+            }
+        }
+        self.settle_forward();
+    }
+
+    fn prev(&mut self) {
+        let Some(side) = self.current else { return };
+        if self.direction == Direction::Forward {
+            let Some(key) = self.current_key() else { return };
+            for cursor in [&mut self.front as &mut dyn Cursor, &mut self.back] {
+                cursor.seek_for_prev(&key);
+                if cursor.key() == Some(&key[..]) {
+                    cursor.prev();
+                }
+            }
+        } else {
+            if side == Side::Front && self.back.key() == self.front.key() {
+                self.back.prev();
+            }
+            match side {
+                Side::Front => self.front.prev(),
+                Side::Back => self.back.prev(),
+            }
+        }
+        self.settle_backward();
+    }
+
+    fn key(&self) -> Option<&[u8]> {
+        match self.current? {
+            Side::Front => self.front.key(),
+            Side::Back => self.back.key(),
+        }
+    }
+
+    fn value(&self) -> Option<&[u8]> {
+        match self.current? {
+            Side::Front => self.front.value(),
+            Side::Back => self.back.value(),
+        }
+    }
+
+    fn status(&self) -> Result<()> {
+        self.front.status()?;
+        self.back.status()
+    }
+}

@@ -1,0 +1,64 @@
+//! [`ReadOnly`]: a view with no way to write.
+
+use crate::column::Column;
+use crate::error::Result;
+use crate::layer::{Layer, ReadLayer};
+use crate::range::KeyRange;
+use crate::value::Slice;
+
+/// A read-only view of a layer. It implements [`ReadLayer`] and nothing else, so code holding a
+/// `ReadOnly` cannot write — the compiler rejects it:
+///
+/// ```compile_fail
+/// use strata_core::{Column, MemoryDb, ReadOnly, Store, WriteLayer};
+///
+/// const C: Column = Column::new("c");
+/// let mut view = ReadOnly::new(Store::new(MemoryDb::new([C])));
+/// view.put(C, b"k", b"v"); // error: `ReadOnly` is not a `WriteLayer`
+/// ```
+#[derive(Debug)]
+pub struct ReadOnly<L> {
+    inner: L,
+}
+
+impl<L> ReadOnly<L> {
+    /// A read-only view of `inner`.
+    pub fn new(inner: L) -> Self {
+        Self { inner }
+    }
+}
+
+impl<L> Layer for ReadOnly<L> {
+    type Base = L;
+
+    fn base(&self) -> &L {
+        &self.inner
+    }
+
+    fn base_mut(&mut self) -> &mut L {
+        &mut self.inner
+    }
+
+    fn into_base(self) -> L {
+        self.inner
+    }
+}
+
+impl<L: ReadLayer> ReadLayer for ReadOnly<L> {
+    type Cursor<'a>
+        = L::Cursor<'a>
+    where
+        Self: 'a;
+
+    fn has(&self, column: Column, key: &[u8]) -> Result<bool> {
+        self.inner.has(column, key)
+    }
+
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
+        self.inner.get(column, key)
+    }
+
+    fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
+        self.inner.cursor(column, range)
+    }
+}
