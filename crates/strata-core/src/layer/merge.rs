@@ -116,6 +116,13 @@ impl Overlay for ShadowCursor<'_> {
     }
 }
 
+fn step(cursor: &mut (impl Cursor + ?Sized), direction: Direction) {
+    match direction {
+        Direction::Forward => cursor.next(),
+        Direction::Backward => cursor.prev(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
     Front,
@@ -147,11 +154,12 @@ impl<F: Overlay, B: Cursor> MergeCursor<F, B> {
         Self { front, back, current: None, direction: Direction::Forward }
     }
 
-    /// Picks the smallest key, skipping keys the front deletes.
-    fn settle_forward(&mut self) {
-        self.direction = Direction::Forward;
+    /// Picks the entry to show — the first in `direction` — skipping keys the front deletes.
+    fn settle(&mut self, direction: Direction) {
+        self.direction = direction;
         loop {
             if self.back.key().is_none() && self.back.status().is_err() {
+                // The back cursor failed: end here so the error surfaces through `status`.
                 self.current = None;
                 return;
             }
@@ -159,44 +167,50 @@ impl<F: Overlay, B: Cursor> MergeCursor<F, B> {
                 (None, None) => None,
                 (Some(_), None) => Some(Side::Front),
                 (None, Some(_)) => Some(Side::Back),
-                (Some(f), Some(b)) if f <= b => Some(Side::Front),
-                (Some(_), Some(_)) => Some(Side::Back),
+                (Some(f), Some(b)) => {
+                    let front_first = match direction {
+                        Direction::Forward => f <= b,
+                        Direction::Backward => f >= b,
+                    };
+                    Some(if front_first { Side::Front } else { Side::Back })
+                }
             };
             if self.current == Some(Side::Front) && self.front.is_tombstone() {
                 if self.back.key() == self.front.key() {
-                    self.back.next();
+                    step(&mut self.back, direction);
                 }
-                self.front.next();
+                step(&mut self.front, direction);
                 continue;
             }
             return;
         }
     }
 
-    /// Picks the largest key, skipping keys the front deletes.
-    fn settle_backward(&mut self) {
-        self.direction = Direction::Backward;
-        loop {
-            if self.back.key().is_none() && self.back.status().is_err() {
-                self.current = None;
-                return;
+    /// Moves one entry in `direction`.
+    fn advance(&mut self, direction: Direction) {
+        let Some(side) = self.current else { return };
+        if self.direction == direction {
+            if side == Side::Front && self.back.key() == self.front.key() {
+                step(&mut self.back, direction);
             }
-            self.current = match (self.front.key(), self.back.key()) {
-                (None, None) => None,
-                (Some(_), None) => Some(Side::Front),
-                (None, Some(_)) => Some(Side::Back),
-                (Some(f), Some(b)) if f >= b => Some(Side::Front),
-                (Some(_), Some(_)) => Some(Side::Back),
-            };
-            if self.current == Some(Side::Front) && self.front.is_tombstone() {
-                if self.back.key() == self.front.key() {
-                    self.back.prev();
+            match side {
+                Side::Front => step(&mut self.front, direction),
+                Side::Back => step(&mut self.back, direction),
+            }
+        } else {
+            // Turning around: put both sides just past the current key in the new direction.
+            let Some(key) = self.current_key() else { return };
+            for cursor in [&mut self.front as &mut dyn Cursor, &mut self.back] {
+                match direction {
+                    Direction::Forward => cursor.seek(&key),
+                    Direction::Backward => cursor.seek_for_prev(&key),
                 }
-                self.front.prev();
-                continue;
+                if cursor.key() == Some(&key[..]) {
+                    step(cursor, direction);
+                }
             }
-            return;
         }
+        self.settle(direction);
     }
 
     fn current_key(&self) -> Option<Vec<u8>> {
@@ -208,70 +222,33 @@ impl<F: Overlay, B: Cursor> Cursor for MergeCursor<F, B> {
     fn seek(&mut self, key: &[u8]) {
         self.front.seek(key);
         self.back.seek(key);
-        self.settle_forward();
+        self.settle(Direction::Forward);
     }
 
     fn seek_for_prev(&mut self, key: &[u8]) {
         self.front.seek_for_prev(key);
         self.back.seek_for_prev(key);
-        self.settle_backward();
+        self.settle(Direction::Backward);
     }
 
     fn seek_to_first(&mut self) {
         self.front.seek_to_first();
         self.back.seek_to_first();
-        self.settle_forward();
+        self.settle(Direction::Forward);
     }
 
     fn seek_to_last(&mut self) {
         self.front.seek_to_last();
         self.back.seek_to_last();
-        self.settle_backward();
+        self.settle(Direction::Backward);
     }
 
     fn next(&mut self) {
-        let Some(side) = self.current else { return };
-        if self.direction == Direction::Backward {
-            // Turn around: put both sides just after the current key.
-            let Some(key) = self.current_key() else { return };
-            for cursor in [&mut self.front as &mut dyn Cursor, &mut self.back] {
-                cursor.seek(&key);
-                if cursor.key() == Some(&key[..]) {
-                    cursor.next();
-                }
-            }
-        } else {
-            if side == Side::Front && self.back.key() == self.front.key() {
-                self.back.next();
-            }
-            match side {
-                Side::Front => self.front.next(),
-                Side::Back => self.back.next(),
-            }
-        }
-        self.settle_forward();
+        self.advance(Direction::Forward);
     }
 
     fn prev(&mut self) {
-        let Some(side) = self.current else { return };
-        if self.direction == Direction::Forward {
-            let Some(key) = self.current_key() else { return };
-            for cursor in [&mut self.front as &mut dyn Cursor, &mut self.back] {
-                cursor.seek_for_prev(&key);
-                if cursor.key() == Some(&key[..]) {
-                    cursor.prev();
-                }
-            }
-        } else {
-            if side == Side::Front && self.back.key() == self.front.key() {
-                self.back.prev();
-            }
-            match side {
-                Side::Front => self.front.prev(),
-                Side::Back => self.back.prev(),
-            }
-        }
-        self.settle_backward();
+        self.advance(Direction::Backward);
     }
 
     fn key(&self) -> Option<&[u8]> {
