@@ -113,8 +113,8 @@ impl Harness for RocksHarness {
 
 /// Generates one `#[test]` per conformance check and the model test, for a harness expression.
 ///
-/// ```ignore
-/// strata_testkit::conformance!(strata_testkit::MemoryHarness::default());
+/// ```
+/// strata_testkit::conformance!(strata_testkit::MemoryHarness);
 /// ```
 #[macro_export]
 macro_rules! conformance {
