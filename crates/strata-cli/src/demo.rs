@@ -1,0 +1,256 @@
+//! `strata demo`: a node runtime at work, then a reopen that verifies everything it wrote.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+use strata_core::{Handle, ReadLayer, Slice, Store, Temporal};
+use strata_node::{
+    ApplicationId, COLUMNS, ConfigRecord, ContextConfig, ContextId, ContextIdentity, ContextMeta,
+    ContextState, ContextTransaction, Hash, IdentityRecord, MetaRecord, PrivateKey, PublicKey,
+    StateKey, TransactionRecord,
+};
+use strata_rocksdb::{RocksConfig, RocksDb};
+
+use crate::error::CliError;
+use crate::output::{Output, dir_size};
+
+/// Demo parameters.
+pub(crate) struct DemoArgs {
+    /// Database directory.
+    pub(crate) db: PathBuf,
+    /// Contexts to create.
+    pub(crate) contexts: u32,
+    /// Calls to execute per context.
+    pub(crate) calls: u32,
+    /// Delete the directory first.
+    pub(crate) reset: bool,
+}
+
+/// State slots each context's calls write to.
+const SLOTS: u32 = 16;
+/// State keys each call updates.
+const KEYS_PER_CALL: u32 = 3;
+/// Identities per context.
+const IDENTITIES: u32 = 3;
+
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+fn context_id(n: u32) -> ContextId {
+    ContextId(sha256(&[b"context", &n.to_be_bytes()]))
+}
+
+fn slot(context: &ContextId, n: u32) -> StateKey {
+    StateKey(sha256(&[&context.0, b"slot", &n.to_be_bytes()]))
+}
+
+/// Every call whose index has this remainder is rolled back instead of committed.
+fn rolled_back(call: u32) -> bool {
+    call % 10 == 7
+}
+
+fn transaction_hash(context: &ContextId, record: &TransactionRecord) -> Hash {
+    Hash(sha256(&[&context.0, &record.prior_hash.0, record.method.as_bytes(), &record.payload]))
+}
+
+/// Runs the demo and prints its summary.
+pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
+    if args.reset && args.db.exists() {
+        std::fs::remove_dir_all(&args.db).map_err(CliError::io(&args.db))?;
+    }
+    let config = RocksConfig::new(&args.db);
+    let mut store = Store::new(RocksDb::open(&config, &COLUMNS)?);
+    let existing = store.iter(strata_node::META, ..)?.next().is_some();
+    if existing {
+        return Err(CliError::Verification(format!(
+            "{} already holds a demo database; pass --reset to start over",
+            args.db.display()
+        )));
+    }
+
+    let started = Instant::now();
+    create_contexts(&mut store, args.contexts)?;
+    let progress = progress_bar(u64::from(args.contexts) * u64::from(args.calls), out);
+    let mut committed = 0_u64;
+    for c in 0..args.contexts {
+        let context = context_id(c);
+        for call in 0..args.calls {
+            committed += u64::from(execute_call(&mut store, &context, call)?);
+            progress.inc(1);
+        }
+    }
+    progress.finish_and_clear();
+    let elapsed = started.elapsed();
+
+    let walked = walk_one_context(&store, &context_id(0))?;
+    drop(store);
+
+    let store = Store::new(RocksDb::open(&config, &COLUMNS)?);
+    verify(&store, args)?;
+    let counts = count_columns(&store)?;
+    let size = dir_size(&args.db);
+    out.demo_summary(&args.db, args, committed, elapsed, walked, &counts, size);
+    Ok(())
+}
+
+fn progress_bar(total: u64, out: &Output) -> ProgressBar {
+    if out.json {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} calls ({per_sec})") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Creates each context's metadata, configuration and identities in one atomic commit each.
+fn create_contexts(store: &mut Store<RocksDb>, contexts: u32) -> Result<(), CliError> {
+    for c in 0..contexts {
+        let context = context_id(c);
+        let mut layer = Handle::new(Temporal::new(&mut *store));
+        let meta = MetaRecord {
+            application_id: ApplicationId(sha256(&[b"application"])),
+            last_transaction_hash: Hash::default(),
+        };
+        layer.put(&ContextMeta { context_id: context }, &meta)?;
+        let config = ConfigRecord { application_revision: 1, members_revision: 1 };
+        layer.put(&ContextConfig { context_id: context }, &config)?;
+        for i in 0..IDENTITIES {
+            let public_key = PublicKey(sha256(&[&context.0, b"member", &i.to_be_bytes()]));
+            let private_key = (i == 0).then(|| PrivateKey(sha256(&[&public_key.0, b"secret"])));
+            layer.put(
+                &ContextIdentity { context_id: context, public_key },
+                &IdentityRecord { private_key },
+            )?;
+        }
+        layer.into_inner().commit()?;
+    }
+    Ok(())
+}
+
+/// Executes one call in a `Temporal` layer: update state, record the transaction chained to the
+/// previous one, move the context's head — then commit, or roll back one call in ten.
+fn execute_call(
+    store: &mut Store<RocksDb>,
+    context: &ContextId,
+    call: u32,
+) -> Result<bool, CliError> {
+    let mut layer = Handle::new(Temporal::new(&mut *store));
+    let meta_key = ContextMeta { context_id: *context };
+    let mut meta = layer
+        .get(&meta_key)?
+        .ok_or_else(|| CliError::Verification("context has no meta".into()))?;
+    for k in 0..KEYS_PER_CALL {
+        let key = ContextState {
+            context_id: *context,
+            state_key: slot(context, (call * KEYS_PER_CALL + k) % SLOTS),
+        };
+        let previous = layer.get(&key)?.map_or(0, |v| v.first().copied().unwrap_or(0));
+        let value = [previous.wrapping_add(1)].repeat(64);
+        layer.put(&key, &Slice::from(value))?;
+    }
+    let record = TransactionRecord {
+        method: "update".into(),
+        payload: call.to_be_bytes().to_vec(),
+        prior_hash: meta.last_transaction_hash,
+    };
+    let hash = transaction_hash(context, &record);
+    layer.put(&ContextTransaction { context_id: *context, hash }, &record)?;
+    meta.last_transaction_hash = hash;
+    layer.put(&meta_key, &meta)?;
+
+    if rolled_back(call) {
+        return Ok(false); // dropping the layer discards every write of the call
+    }
+    layer.into_inner().commit()?;
+    Ok(true)
+}
+
+/// Walks one context's state by key range; returns how many entries it saw.
+fn walk_one_context(store: &Store<RocksDb>, context: &ContextId) -> Result<usize, CliError> {
+    let handle = Handle::new(store);
+    let mut count = 0;
+    for item in handle.iter_prefix::<ContextState, _>(context)? {
+        let (key, _) = item?;
+        if key.context_id != *context {
+            return Err(CliError::Verification("prefix walk left its context".into()));
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// After reopening: every context's hash chain, call count, state and identities are complete.
+fn verify(store: &Store<RocksDb>, args: &DemoArgs) -> Result<(), CliError> {
+    let handle = Handle::new(store);
+    let committed_per_context = (0..args.calls).filter(|&c| !rolled_back(c)).count();
+    let touched: std::collections::BTreeSet<u32> = (0..args.calls)
+        .filter(|&c| !rolled_back(c))
+        .flat_map(|c| (0..KEYS_PER_CALL).map(move |k| (c * KEYS_PER_CALL + k) % SLOTS))
+        .collect();
+    for c in 0..args.contexts {
+        let context = context_id(c);
+        let fail = |what: String| CliError::Verification(format!("context {c}: {what}"));
+        let meta = handle
+            .get(&ContextMeta { context_id: context })?
+            .ok_or_else(|| fail("meta missing".into()))?;
+        let mut head = meta.last_transaction_hash;
+        let mut chain = 0;
+        while head != Hash::default() {
+            let record = handle
+                .get(&ContextTransaction { context_id: context, hash: head })?
+                .ok_or_else(|| fail(format!("transaction {head:?} missing from the chain")))?;
+            if transaction_hash(&context, &record) != head {
+                return Err(fail(format!("transaction {head:?} does not hash to its key")));
+            }
+            head = record.prior_hash;
+            chain += 1;
+        }
+        if chain != committed_per_context {
+            return Err(fail(format!("chain has {chain} calls, expected {committed_per_context}")));
+        }
+        let stored = handle.iter_prefix::<ContextTransaction, _>(&context)?.count();
+        if stored != committed_per_context {
+            return Err(fail(format!(
+                "{stored} transactions stored, expected {committed_per_context}"
+            )));
+        }
+        let state = handle.iter_prefix::<ContextState, _>(&context)?.count();
+        if state != touched.len() {
+            return Err(fail(format!("{state} state entries, expected {}", touched.len())));
+        }
+        let identities = handle.iter_prefix::<ContextIdentity, _>(&context)?.count();
+        if identities != IDENTITIES as usize {
+            return Err(fail(format!("{identities} identities, expected {IDENTITIES}")));
+        }
+    }
+    Ok(())
+}
+
+fn count_columns(store: &Store<RocksDb>) -> Result<Vec<(&'static str, usize)>, CliError> {
+    COLUMNS.iter().map(|column| Ok((column.name(), store.iter(*column, ..)?.count()))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_chain() {
+        let context = context_id(1);
+        let first =
+            TransactionRecord { method: "m".into(), payload: vec![1], prior_hash: Hash::default() };
+        let second =
+            TransactionRecord { prior_hash: transaction_hash(&context, &first), ..first.clone() };
+        assert_ne!(transaction_hash(&context, &first), transaction_hash(&context, &second));
+        assert!(rolled_back(7) && rolled_back(17) && !rolled_back(8));
+    }
+}

@@ -1,0 +1,77 @@
+//! The CLI's errors and the exit code each one maps to.
+
+use std::path::PathBuf;
+
+use strata_rocksdb::OpenError;
+
+/// Everything the `strata` command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// The database could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// An argument is not valid hex.
+    #[error("`{input}` is not valid hex: {reason}")]
+    BadHex {
+        /// The argument as given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The column is not in the database.
+    #[error("no column `{name}` in this database (it has: {available})")]
+    UnknownColumn {
+        /// The name asked for.
+        name: String,
+        /// The columns that exist.
+        available: String,
+    },
+    /// `get` found no value.
+    #[error("no entry under key {0} in column `{1}`")]
+    NotFound(String, String),
+    /// `check` found problems.
+    #[error("check found {0} problem(s)")]
+    CheckFailed(usize),
+    /// The demo's verification failed.
+    #[error("verification failed: {0}")]
+    Verification(String),
+    /// A filesystem operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The engine reported an error.
+    #[error(transparent)]
+    Engine(#[from] strata_core::Error),
+}
+
+impl CliError {
+    /// The process exit code: 1 internal, 2 usage (clap), 3 database cannot be opened,
+    /// 4 bad input, 5 problems found, 6 not found.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Self::Open(_) => 3,
+            Self::BadHex { .. } | Self::UnknownColumn { .. } => 4,
+            Self::CheckFailed(_) | Self::Verification(_) => 5,
+            Self::NotFound(..) => 6,
+            Self::Io { .. } | Self::Engine(_) => 1,
+        }
+    }
+
+    /// Wraps an I/O error with its path.
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io { path, source }
+    }
+}
+
+/// Parses a hex argument.
+pub(crate) fn parse_hex(input: &str) -> Result<Vec<u8>, CliError> {
+    let digits = input.strip_prefix("0x").unwrap_or(input);
+    hex::decode(digits)
+        .map_err(|e| CliError::BadHex { input: input.to_owned(), reason: e.to_string() })
+}

@@ -1,0 +1,152 @@
+//! The inspector: `stats`, `scan`, `get`, `check`, `checkpoint`, `compact` on any Strata database.
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use strata_core::{Column, Database, KeyRange, ReadLayer, Store};
+use strata_rocksdb::{RocksConfig, RocksDb};
+
+use crate::error::{CliError, parse_hex};
+use crate::output::{Output, Row};
+use crate::schema;
+
+/// Opens an existing database with the columns recorded in it.
+pub(crate) fn open(path: &Path) -> Result<Store<RocksDb>, CliError> {
+    Ok(Store::new(RocksDb::open_existing(&RocksConfig::new(path))?))
+}
+
+fn column(store: &Store<RocksDb>, name: &str) -> Result<Column, CliError> {
+    let columns = store.db().columns();
+    columns.iter().copied().find(|c| c.name() == name).ok_or_else(|| CliError::UnknownColumn {
+        name: name.to_owned(),
+        available: columns.iter().map(Column::name).collect::<Vec<_>>().join(", "),
+    })
+}
+
+/// Per column: approximate keys and bytes.
+pub(crate) fn stats(path: &Path, out: &Output) -> Result<(), CliError> {
+    let store = open(path)?;
+    let db = store.db();
+    let mut rows = Vec::new();
+    for column in db.columns() {
+        let keys = db.property(column, "rocksdb.estimate-num-keys")?.unwrap_or(0);
+        let tables = db.property(column, "rocksdb.total-sst-files-size")?.unwrap_or(0);
+        let memtables = db.property(column, "rocksdb.cur-size-all-mem-tables")?.unwrap_or(0);
+        let prefix = column.prefix_len().map_or_else(|| "-".to_owned(), |len| len.to_string());
+        rows.push(Row::stats(column.name(), &prefix, keys, tables + memtables));
+    }
+    out.stats(&rows, db.undeclared_columns());
+    Ok(())
+}
+
+/// What `scan` walks.
+pub(crate) struct ScanArgs<'a> {
+    /// The column's name.
+    pub(crate) column: &'a str,
+    /// Only keys with this hex prefix.
+    pub(crate) prefix: Option<&'a str>,
+    /// From this hex key (inclusive).
+    pub(crate) from: Option<&'a str>,
+    /// To this hex key (exclusive).
+    pub(crate) to: Option<&'a str>,
+    /// Largest keys first.
+    pub(crate) reverse: bool,
+    /// At most this many entries.
+    pub(crate) limit: usize,
+}
+
+/// Prints the entries of a column within a range.
+pub(crate) fn scan(path: &Path, args: &ScanArgs<'_>, out: &Output) -> Result<(), CliError> {
+    let store = open(path)?;
+    let column = column(&store, args.column)?;
+    let mut range = match args.prefix {
+        Some(prefix) => KeyRange::prefix(&parse_hex(prefix)?),
+        None => KeyRange::all(),
+    };
+    let (start, end) = range.clone().into_parts();
+    let start = match args.from {
+        Some(from) => start.max(parse_hex(from)?),
+        None => start,
+    };
+    let end = match (args.to.map(parse_hex).transpose()?, end) {
+        (Some(to), Some(end)) => Some(to.min(end)),
+        (to, end) => to.or(end),
+    };
+    range = KeyRange::new(start, end);
+
+    let iter = store.iter_range(column, range)?;
+    let items: Box<dyn Iterator<Item = _>> =
+        if args.reverse { Box::new(iter.rev()) } else { Box::new(iter) };
+    let mut rows = Vec::new();
+    for item in items.take(args.limit) {
+        let (key, value) = item?;
+        rows.push(Row::entry(column.name(), &key, &value));
+    }
+    out.entries(&rows);
+    Ok(())
+}
+
+/// Prints one entry.
+pub(crate) fn get(
+    path: &Path,
+    column_name: &str,
+    key_hex: &str,
+    out: &Output,
+) -> Result<(), CliError> {
+    let store = open(path)?;
+    let column = column(&store, column_name)?;
+    let key = parse_hex(key_hex)?;
+    let value = store
+        .get(column, &key)?
+        .ok_or_else(|| CliError::NotFound(hex::encode(&key), column_name.to_owned()))?;
+    out.entries(&[Row::entry(column.name(), &key, &value)]);
+    Ok(())
+}
+
+/// Checks every entry of every known column: key length and decoding, value decoding.
+pub(crate) fn check(path: &Path, out: &Output) -> Result<(), CliError> {
+    let store = open(path)?;
+    let columns = store.db().columns();
+    let progress = if out.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} checked {pos} entries ({per_sec}) {msg}")
+    {
+        progress.set_style(style);
+    }
+    let mut problems = Vec::new();
+    let mut checked = 0_u64;
+    for column in &columns {
+        progress.set_message(column.name());
+        for item in store.iter(*column, ..)? {
+            let (key, value) = item?;
+            if let Some(problem) = schema::problem(column.name(), &key, &value) {
+                problems.push(Row::problem(column.name(), &key, &problem));
+            }
+            checked += 1;
+            progress.inc(1);
+        }
+    }
+    progress.finish_and_clear();
+    out.check(checked, &problems, &columns);
+    if problems.is_empty() { Ok(()) } else { Err(CliError::CheckFailed(problems.len())) }
+}
+
+/// Writes a consistent copy to `dir`.
+pub(crate) fn checkpoint(path: &Path, dir: &Path, out: &Output) -> Result<(), CliError> {
+    let store = open(path)?;
+    store.db().checkpoint(dir)?;
+    out.message(&format!("checkpoint written to {}", dir.display()));
+    Ok(())
+}
+
+/// Compacts every column.
+pub(crate) fn compact(path: &Path, out: &Output) -> Result<(), CliError> {
+    let store = open(path)?;
+    let spinner = if out.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    spinner.set_message("compacting");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    store.db().compact()?;
+    spinner.finish_and_clear();
+    out.message(&format!("compacted {}", path.display()));
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! The `strata` command as a user runs it: every subcommand, good input and bad.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use strata_core::Database;
+use strata_rocksdb::{RocksConfig, RocksDb};
+
+fn strata() -> Command {
+    Command::cargo_bin("strata").expect("the strata binary is built")
+}
+
+/// Runs a small demo into `dir/db` and returns that path.
+fn demo_db(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let db = dir.path().join("db");
+    strata()
+        .args(["demo", "--contexts", "4", "--calls", "30", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("verification passed"))
+        .stdout(predicate::str::contains("108 committed, 12 rolled back"))
+        .stdout(predicate::str::contains("strata stats --db"));
+    db
+}
+
+fn first_key_hex(db: &Path, column: &str) -> String {
+    let output =
+        strata().args(["scan", column, "--limit", "1", "--json", "--db"]).arg(db).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    json[0]["key_hex"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn demo_runs_verifies_and_refuses_to_run_twice_without_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    strata()
+        .args(["demo", "--contexts", "4", "--calls", "30", "--db"])
+        .arg(&db)
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("--reset"));
+    strata()
+        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--json", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"verification\": \"passed\""))
+        .stdout(predicate::str::contains("\"committed\": 18"));
+}
+
+#[test]
+fn stats_lists_every_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    let output = strata().args(["stats", "--json", "--db"]).arg(&db).output().unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> =
+        json["columns"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
+    assert_eq!(names, ["config", "generic", "identity", "meta", "state", "transaction"]);
+    strata()
+        .args(["stats", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("transaction"));
+}
+
+#[test]
+fn scan_decodes_known_columns_and_honours_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    strata()
+        .args(["scan", "transaction", "--limit", "3", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("TransactionRecord"))
+        .stdout(predicate::str::contains("3 entries"));
+
+    let all = |extra: &[&str]| -> Vec<String> {
+        let output = strata()
+            .args(["scan", "state", "--json", "--limit", "1000", "--db"])
+            .arg(&db)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        json.as_array().unwrap().iter().map(|e| e["key_hex"].as_str().unwrap().to_owned()).collect()
+    };
+    let forward = all(&[]);
+    assert_eq!(forward.len(), 4 * 16);
+    let mut reversed = all(&["--reverse"]);
+    reversed.reverse();
+    assert_eq!(reversed, forward);
+
+    let context = &forward[20][..64];
+    let in_context = all(&["--prefix", context]);
+    assert_eq!(in_context.len(), 16);
+    assert!(in_context.iter().all(|k| k.starts_with(context)));
+    let bounded = all(&["--from", &forward[3], "--to", &forward[7]]);
+    assert_eq!(bounded, forward[3..7]);
+}
+
+#[test]
+fn get_prints_one_entry_or_says_it_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    let key = first_key_hex(&db, "meta");
+    strata()
+        .args(["get", "meta", &key, "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("MetaRecord"));
+    strata()
+        .args(["get", "meta", &"00".repeat(32), "--db"])
+        .arg(&db)
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("no entry"));
+}
+
+#[test]
+fn bad_input_gets_clear_errors_and_distinct_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    strata()
+        .args(["get", "meta", "not-hex", "--db"])
+        .arg(&db)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("not valid hex"))
+        .stderr(predicate::str::contains("panicked").not());
+    strata()
+        .args(["scan", "no-such-column", "--db"])
+        .arg(&db)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("no column `no-such-column`"))
+        .stderr(predicate::str::contains("transaction"));
+    strata()
+        .args(["stats", "--db"])
+        .arg(dir.path().join("missing"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no database at"));
+    strata().args(["scan"]).assert().code(2);
+}
+
+#[test]
+fn a_locked_database_is_reported_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    let holder = RocksDb::open_existing(&RocksConfig::new(&db)).unwrap();
+    strata()
+        .args(["stats", "--db"])
+        .arg(&db)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("already open"))
+        .stderr(predicate::str::contains("LOCK"));
+    drop(holder);
+    strata().args(["stats", "--db"]).arg(&db).assert().success();
+}
+
+#[test]
+fn check_passes_on_the_demo_and_finds_every_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    strata()
+        .args(["check", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no problems"));
+
+    let raw = RocksDb::open(&RocksConfig::new(&db), &strata_node::COLUMNS).unwrap();
+    raw.put(strata_node::META, &[0xab; 32], b"\x01garbage").unwrap();
+    raw.put(strata_node::STATE, &[0xcd; 10], b"short key").unwrap();
+    raw.put(strata_node::TRANSACTION, &[0xef; 64], b"").unwrap();
+    drop(raw);
+
+    let output = strata().args(["check", "--json", "--db"]).arg(&db).output().unwrap();
+    assert_eq!(output.status.code(), Some(5));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let problems = json["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    let columns: Vec<&str> = problems.iter().map(|p| p["column"].as_str().unwrap()).collect();
+    assert_eq!(columns, ["meta", "state", "transaction"]);
+    assert!(
+        problems[1]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("key is 10 bytes, the schema requires 64")
+    );
+    strata()
+        .args(["check", "--db"])
+        .arg(&db)
+        .assert()
+        .code(5)
+        .stdout(predicate::str::contains("3 problem(s)"))
+        .stderr(predicate::str::contains("check found 3 problem(s)"));
+}
+
+#[test]
+fn checkpoint_and_compact() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    let copy = dir.path().join("copy");
+    strata().args(["checkpoint"]).arg(&copy).arg("--db").arg(&db).assert().success();
+    strata()
+        .args(["check", "--db"])
+        .arg(&copy)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no problems"));
+    strata().args(["checkpoint"]).arg(&copy).arg("--db").arg(&db).assert().code(1);
+    strata()
+        .args(["compact", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("compacted"));
+    let counts = |path: &Path| {
+        strata()
+            .args(["scan", "transaction", "--limit", "1000", "--json", "--db"])
+            .arg(path)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(counts(&db), counts(&copy));
+}
+
+#[test]
+fn help_shows_examples_and_exit_codes() {
+    strata()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"))
+        .stdout(predicate::str::contains("Exit codes"));
+}
+
+#[test]
+fn columns_without_a_known_schema_print_hex() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let custom = strata_core::Column::new("custom").with_prefix_len(2);
+    let raw = RocksDb::open(&RocksConfig::new(&db), &[custom]).unwrap();
+    raw.put(custom, b"\x01\x02key", b"\xffvalue").unwrap();
+    drop(raw);
+    strata()
+        .args(["scan", "custom", "--prefix", "0102", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("01026b6579"))
+        .stdout(predicate::str::contains("ff76616c7565"));
+    strata().args(["check", "--db"]).arg(&db).assert().success().stdout(predicate::str::contains(
+        "columns without a known schema (not checked for content): custom",
+    ));
+}
