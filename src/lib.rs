@@ -6,6 +6,7 @@
 //! - [`suite`]: the backend conformance suite, written once against [`Database`].
 //! - [`model`]: random operation sequences checked against a `BTreeMap` model.
 //! - [`stack`]: the same for layer stacks (`Temporal`, nested `Temporal`, `Tee`, `ReadOnly` views).
+//! - [`workload`]: the benchmark workloads and engines, shared by every benchmark in `benches/`.
 //! - [`conformance!`]: instantiates all of it as `#[test]`s for one harness.
 //!
 //! ```
@@ -24,10 +25,14 @@ struct ReadmeExample;
 pub mod model;
 pub mod stack;
 pub mod suite;
+#[cfg(feature = "rocksdb")]
+pub mod workload;
 
+#[cfg(feature = "rocksdb")]
 use std::path::PathBuf;
 
 use strata_core::{Column, Database, MemoryDb};
+#[cfg(feature = "rocksdb")]
 use strata_rocksdb::{RocksConfig, RocksDb};
 
 /// Columns every suite opens its databases with.
@@ -65,6 +70,7 @@ impl Harness for MemoryHarness {
     }
 }
 
+#[cfg(feature = "rocksdb")]
 /// RocksDB in a temporary directory; each `open` gets a fresh database, `reopen` closes it and
 /// opens the same directory again.
 #[derive(Debug)]
@@ -74,6 +80,7 @@ pub struct RocksHarness {
     current: Option<(PathBuf, Vec<Column>)>,
 }
 
+#[cfg(feature = "rocksdb")]
 impl RocksHarness {
     /// A harness with its own temporary directory.
     pub fn new() -> Self {
@@ -87,12 +94,14 @@ impl RocksHarness {
     }
 }
 
+#[cfg(feature = "rocksdb")]
 impl Default for RocksHarness {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "rocksdb")]
 impl Harness for RocksHarness {
     type Db = RocksDb;
 

@@ -117,18 +117,44 @@ pub(crate) fn check(path: &Path, out: &Output) -> Result<(), CliError> {
     let mut checked = 0_u64;
     for column in &columns {
         progress.set_message(column.name());
+        let mut last_key: Option<Box<[u8]>> = None;
         for item in store.iter(*column, ..)? {
-            let (key, value) = item?;
+            let (key, value) = match item {
+                Ok(entry) => entry,
+                Err(error) => {
+                    // A read error (a checksum mismatch, say) ends this column's scan: report
+                    // where it happened and go on with the next column.
+                    let after = last_key.as_deref().unwrap_or_default();
+                    let problem = format!("unreadable after this key: {}", error_chain(&error));
+                    problems.push(Row::problem(column.name(), after, &problem));
+                    break;
+                }
+            };
             if let Some(problem) = schema::problem(column.name(), &key, &value) {
                 problems.push(Row::problem(column.name(), &key, &problem));
             }
             checked += 1;
             progress.inc(1);
+            last_key = Some(key);
         }
     }
     progress.finish_and_clear();
     out.check(checked, &problems, &columns);
     if problems.is_empty() { Ok(()) } else { Err(CliError::CheckFailed(problems.len())) }
+}
+
+/// An error and its sources, on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text = format!("{text}: {message}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Writes a consistent copy to `dir`.

@@ -102,7 +102,8 @@ pub const fn is_valid_name(name: &str) -> bool {
 
 impl PartialEq for Column {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
+        // Columns are constants, so the same column nearly always shares one `&'static str`.
+        std::ptr::eq(self.name, other.name) || self.name == other.name
     }
 }
 

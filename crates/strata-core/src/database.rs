@@ -91,6 +91,14 @@ pub trait Cursor {
     /// The current value, or `None` when the cursor is invalid.
     fn value(&self) -> Option<&[u8]>;
 
+    /// The current key and value together, or `None` when the cursor is invalid.
+    ///
+    /// Backends whose `key` and `value` each re-check validity (RocksDB's does, across the FFI)
+    /// override this to check once; scans read every entry through it.
+    fn item(&self) -> Option<(&[u8], &[u8])> {
+        Some((self.key()?, self.value()?))
+    }
+
     /// The error that invalidated the cursor, if one did.
     fn status(&self) -> Result<()>;
 }

@@ -32,7 +32,17 @@ pub enum Error {
     #[error(transparent)]
     Encode(#[from] EncodeError),
 
-    /// The backend failed (I/O, corruption, a lock held elsewhere, …).
+    /// Stored data failed the backend's integrity checks (a checksum mismatch, a damaged file).
+    /// Other keys may still read fine; nothing was written by the failed call.
+    #[error("stored data is corrupt: {0}")]
+    Corruption(#[source] BoxError),
+
+    /// The storage device is full. The failed write was not applied; reads keep working. On
+    /// RocksDB the database refuses further writes until it is reopened with space available.
+    #[error("no space left for the write: {0}")]
+    StorageFull(#[source] BoxError),
+
+    /// Any other backend failure (I/O, a lock held elsewhere, …).
     #[error("backend error: {0}")]
     Backend(#[source] BoxError),
 }

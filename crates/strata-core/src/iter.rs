@@ -70,7 +70,7 @@ impl<C: Cursor> Unstructured<C> {
 
     /// Reads the entry under the cursor, or ends the iteration.
     fn take(&mut self, in_range: impl FnOnce(&[u8], &Self) -> bool) -> Option<Result<RawEntry>> {
-        let Some(key) = self.cursor.key() else {
+        let Some((key, value)) = self.cursor.item() else {
             self.done = true;
             return self.cursor.status().err().map(Err);
         };
@@ -78,7 +78,6 @@ impl<C: Cursor> Unstructured<C> {
             self.done = true;
             return None;
         }
-        let value = self.cursor.value().unwrap_or_default();
         Some(Ok((key.into(), value.into())))
     }
 }

@@ -1,9 +1,10 @@
 //! [`RocksCursor`]: a Strata cursor over a RocksDB raw iterator.
 
 use rocksdb::{ColumnFamily, DB, DBRawIterator, SnapshotWithThreadMode};
-use strata_core::{Cursor, Error, KeyRange, Result};
+use strata_core::{Cursor, KeyRange, Result};
 
 use crate::db::read_options;
+use crate::error::classify;
 
 /// A cursor over one column family within a range, reading one snapshot.
 ///
@@ -111,7 +112,11 @@ impl Cursor for RocksCursor<'_> {
         self.iter.value()
     }
 
+    fn item(&self) -> Option<(&[u8], &[u8])> {
+        self.iter.item()
+    }
+
     fn status(&self) -> Result<()> {
-        self.iter.status().map_err(Error::backend)
+        self.iter.status().map_err(classify)
     }
 }

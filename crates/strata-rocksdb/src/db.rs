@@ -3,6 +3,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use self_cell::self_cell;
+
 use rocksdb::checkpoint::Checkpoint;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Options,
@@ -12,7 +14,7 @@ use strata_core::{Column, Database, Error, KeyRange, Op, Result, Slice, Transact
 
 use crate::config::{Compression, Durability, PrefixChange, RocksConfig};
 use crate::cursor::RocksCursor;
-use crate::error::OpenError;
+use crate::error::{OpenError, classify};
 
 /// Where Strata records its own metadata: RocksDB's `default` column family, which applications
 /// cannot declare.
@@ -37,17 +39,30 @@ const COLUMN_KEY: &str = "strata/column/";
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct RocksDb {
-    db: DB,
-    declared: BTreeSet<Column>,
+    opened: Opened,
     undeclared: Vec<String>,
     write_options: WriteOptions,
 }
 
+/// The declared columns' family handles, sorted by column, resolved once at open.
+type Families<'db> = Vec<(Column, &'db ColumnFamily)>;
+
+self_cell!(
+    /// The RocksDB handle together with handles that borrow from it, so that every call finds its
+    /// column family with one short scan instead of a set lookup and a lookup by name.
+    struct Opened {
+        owner: DB,
+
+        #[covariant]
+        dependent: Families,
+    }
+);
+
 impl std::fmt::Debug for RocksDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RocksDb")
-            .field("path", &self.db.path())
-            .field("declared", &self.declared)
+            .field("path", &self.db().path())
+            .field("declared", &self.columns())
             .field("undeclared", &self.undeclared)
             .finish_non_exhaustive()
     }
@@ -89,7 +104,13 @@ impl RocksDb {
             .map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))?;
         let mut write_options = WriteOptions::default();
         write_options.set_sync(config.durability == Durability::Sync);
-        let this = Self { db, declared, undeclared, write_options };
+        let opened = Opened::new(db, |db| {
+            declared
+                .iter()
+                .filter_map(|column| Some((*column, db.cf_handle(column.name())?)))
+                .collect()
+        });
+        let this = Self { opened, undeclared, write_options };
         this.check_and_record_registry(config)?;
         Ok(this)
     }
@@ -134,8 +155,8 @@ impl RocksDb {
     pub fn recorded_columns(&self) -> Result<Vec<(String, Option<usize>)>> {
         let meta = self.meta_cf()?;
         let mut recorded = Vec::new();
-        for item in self.db.prefix_iterator_cf(meta, COLUMN_KEY.as_bytes()) {
-            let (key, value) = item.map_err(Error::backend)?;
+        for item in self.db().prefix_iterator_cf(meta, COLUMN_KEY.as_bytes()) {
+            let (key, value) = item.map_err(classify)?;
             let Some(name) = key.strip_prefix(COLUMN_KEY.as_bytes()) else {
                 break;
             };
@@ -148,46 +169,53 @@ impl RocksDb {
     /// Writes a consistent copy of the database to `dir` (which must not exist), hard-linking
     /// table files where possible. The copy opens as a database of its own.
     pub fn checkpoint(&self, dir: impl AsRef<Path>) -> Result<()> {
-        let checkpoint = Checkpoint::new(&self.db).map_err(Error::backend)?;
-        checkpoint.create_checkpoint(dir).map_err(Error::backend)
+        let checkpoint = Checkpoint::new(self.db()).map_err(classify)?;
+        checkpoint.create_checkpoint(dir).map_err(classify)
     }
 
     /// Flushes every column's memtable to table files and syncs the write-ahead log.
     pub fn flush(&self) -> Result<()> {
-        for column in &self.declared {
-            self.db.flush_cf(self.cf(*column)?).map_err(Error::backend)?;
+        for (_, cf) in self.families() {
+            self.db().flush_cf(*cf).map_err(classify)?;
         }
-        self.db.flush_wal(true).map_err(Error::backend)
+        self.db().flush_wal(true).map_err(classify)
     }
 
     /// Compacts every column completely.
     pub fn compact(&self) -> Result<()> {
-        for column in &self.declared {
-            self.db.compact_range_cf(self.cf(*column)?, None::<&[u8]>, None::<&[u8]>);
+        for (_, cf) in self.families() {
+            self.db().compact_range_cf(*cf, None::<&[u8]>, None::<&[u8]>);
         }
         Ok(())
     }
 
     /// An integer RocksDB property of a column, e.g. `rocksdb.estimate-num-keys`.
     pub fn property(&self, column: Column, name: &str) -> Result<Option<u64>> {
-        self.db.property_int_value_cf(self.cf(column)?, name).map_err(Error::backend)
+        self.db().property_int_value_cf(self.cf(column)?, name).map_err(classify)
     }
 
     /// The underlying RocksDB handle, for what Strata does not wrap.
     pub fn rocksdb(&self) -> &DB {
-        &self.db
+        self.db()
+    }
+
+    fn db(&self) -> &DB {
+        self.opened.borrow_owner()
+    }
+
+    fn families(&self) -> &Families<'_> {
+        self.opened.borrow_dependent()
     }
 
     fn cf(&self, column: Column) -> Result<&ColumnFamily> {
-        let unknown = || Error::UnknownColumn(column.name().to_owned());
-        if !self.declared.contains(&column) {
-            return Err(unknown());
+        match self.families().iter().find(|(declared, _)| *declared == column) {
+            Some((_, cf)) => Ok(cf),
+            None => Err(Error::UnknownColumn(column.name().to_owned())),
         }
-        self.db.cf_handle(column.name()).ok_or_else(unknown)
     }
 
     fn meta_cf(&self) -> Result<&ColumnFamily> {
-        self.db.cf_handle(META_CF).ok_or_else(|| Error::UnknownColumn(META_CF.to_owned()))
+        self.db().cf_handle(META_CF).ok_or_else(|| Error::UnknownColumn(META_CF.to_owned()))
     }
 
     /// Checks the format marker and every declared column's prefix length against the registry,
@@ -197,7 +225,7 @@ impl RocksDb {
         let incompatible = |reason: String| OpenError::Incompatible { path: path.clone(), reason };
         let meta = self.meta_cf().map_err(|e| incompatible(e.to_string()))?;
         let read = |key: &[u8]| {
-            self.db.get_cf(meta, key).map_err(|e| OpenError::from_rocks(path.clone(), e))
+            self.db().get_cf(meta, key).map_err(|e| OpenError::from_rocks(path.clone(), e))
         };
 
         let mut batch = WriteBatch::default();
@@ -212,7 +240,7 @@ impl RocksDb {
             Some(_) => {}
             None => batch.put_cf(meta, FORMAT_KEY, FORMAT),
         }
-        for column in &self.declared {
+        for (column, _) in self.families() {
             let key = format!("{COLUMN_KEY}{}", column.name());
             let declared = column.prefix_len();
             match read(key.as_bytes())? {
@@ -230,7 +258,7 @@ impl RocksDb {
         if !batch.is_empty() {
             let mut sync = WriteOptions::default();
             sync.set_sync(true);
-            self.db.write_opt(batch, &sync).map_err(|e| OpenError::from_rocks(path, e))?;
+            self.db().write_opt(batch, &sync).map_err(|e| OpenError::from_rocks(path, e))?;
         }
         Ok(())
     }
@@ -340,56 +368,70 @@ impl Database for RocksDb {
     type Cursor<'a> = RocksCursor<'a>;
 
     fn columns(&self) -> Vec<Column> {
-        self.declared.iter().copied().collect()
+        self.families().iter().map(|(column, _)| *column).collect()
     }
 
     fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
-        let value = self.db.get_pinned_cf(self.cf(column)?, key).map_err(Error::backend)?;
+        let value = self.db().get_pinned_cf(self.cf(column)?, key).map_err(classify)?;
         Ok(value.map(Slice::pinned))
     }
 
     fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
         let cf = self.cf(column)?;
-        self.db
+        self.db()
             .batched_multi_get_cf(cf, keys, false)
             .into_iter()
-            .map(|value| value.map(|v| v.map(Slice::pinned)).map_err(Error::backend))
+            .map(|value| value.map(|v| v.map(Slice::pinned)).map_err(classify))
             .collect()
     }
 
     fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()> {
         let cf = self.cf(column)?;
-        self.db.put_cf_opt(cf, key, value, &self.write_options).map_err(Error::backend)
+        self.db().put_cf_opt(cf, key, value, &self.write_options).map_err(classify)
     }
 
     fn delete(&self, column: Column, key: &[u8]) -> Result<()> {
         let cf = self.cf(column)?;
-        self.db.delete_cf_opt(cf, key, &self.write_options).map_err(Error::backend)
+        self.db().delete_cf_opt(cf, key, &self.write_options).map_err(classify)
     }
 
     fn cursor(&self, column: Column, range: &KeyRange) -> Result<RocksCursor<'_>> {
         let cf = self.cf(column)?;
         let prefix_mode = column.prefix_len().is_some_and(|len| range.common_prefix().len() >= len);
-        Ok(RocksCursor::new(&self.db, cf, range.clone(), prefix_mode))
+        Ok(RocksCursor::new(self.db(), cf, range.clone(), prefix_mode))
     }
 
     fn apply(&self, transaction: &Transaction) -> Result<()> {
         // Resolve every column before writing anything, so an unknown one changes nothing.
-        let handles = transaction
+        let families = transaction
             .columns()
             .map(|column| self.cf(column).map(|cf| (column, cf)))
             .collect::<Result<Vec<_>>>()?;
-        let mut batch = WriteBatch::default();
-        for (column, key, op) in transaction.iter() {
-            let cf = handles.iter().find(|(c, _)| *c == column).map(|(_, cf)| *cf);
-            let cf = cf.ok_or_else(|| Error::UnknownColumn(column.name().to_owned()))?;
-            match op {
-                Op::Put(value) => batch.put_cf(cf, key, value),
-                Op::Delete => batch.delete_cf(cf, key),
+        // rust-rocksdb consumes a batch on write, so it cannot be reused; sizing it up front
+        // gives the same effect: one allocation instead of repeated growth.
+        let mut batch = WriteBatch::with_capacity_bytes(batch_bytes(transaction));
+        for (column, cf) in families {
+            for (key, op) in transaction.key_range(column, &KeyRange::all()) {
+                match op {
+                    Op::Put(value) => batch.put_cf(cf, key, value),
+                    Op::Delete => batch.delete_cf(cf, key),
+                }
             }
         }
-        self.db.write_opt(batch, &self.write_options).map_err(Error::backend)
+        self.db().write_opt(batch, &self.write_options).map_err(classify)
     }
+}
+
+/// An upper bound on the size of `transaction` as a RocksDB write batch: a 12-byte header, then
+/// per record a tag, a column family id and two lengths (varints of at most 5 bytes each).
+fn batch_bytes(transaction: &Transaction) -> usize {
+    const HEADER: usize = 12;
+    const RECORD: usize = 16;
+    transaction
+        .iter()
+        .map(|(_, key, op)| RECORD + key.len() + op.value().map_or(0, <[u8]>::len))
+        .sum::<usize>()
+        + HEADER
 }
 
 /// Read options for one cursor: its range as RocksDB iterate bounds, and total-order seeks unless

@@ -1,6 +1,20 @@
-//! [`OpenError`]: why a database could not be opened.
+//! [`OpenError`]: why a database could not be opened; and how RocksDB's errors after opening
+//! become Strata's typed [`Error`]s.
 
 use std::path::PathBuf;
+
+use strata_core::Error;
+
+/// Classifies an error RocksDB reported on an open database.
+pub(crate) fn classify(error: rocksdb::Error) -> Error {
+    match error.kind() {
+        rocksdb::ErrorKind::Corruption => Error::Corruption(error.into()),
+        rocksdb::ErrorKind::IOError if error.to_string().contains("No space left on device") => {
+            Error::StorageFull(error.into())
+        }
+        _ => Error::backend(error),
+    }
+}
 
 /// Why [`RocksDb::open`](crate::RocksDb::open) failed.
 #[derive(Debug, thiserror::Error)]

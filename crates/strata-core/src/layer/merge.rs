@@ -1,6 +1,7 @@
 //! The sorted merge behind every layer that reads through to another: two cursors in key order,
 //! the front one winning on equal keys, its tombstones hiding the key in both.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -42,6 +43,9 @@ impl<C: Cursor> Cursor for Plain<C> {
     }
     fn value(&self) -> Option<&[u8]> {
         self.0.value()
+    }
+    fn item(&self) -> Option<(&[u8], &[u8])> {
+        self.0.item()
     }
     fn status(&self) -> Result<()> {
         self.0.status()
@@ -123,10 +127,15 @@ fn step(cursor: &mut (impl Cursor + ?Sized), direction: Direction) {
     }
 }
 
+/// Which source the merged position is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
+    /// Only the front holds the current key.
     Front,
+    /// Only the back holds the current key.
     Back,
+    /// Both hold the current key; the front's entry is the one shown.
+    Both,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,7 +149,9 @@ enum Direction {
 /// cursors in place, never copied.
 ///
 /// Both cursors always sit at or beyond the merged position in the direction of travel; a step
-/// advances the side that was current (and the other side too when it holds the same key).
+/// advances the side that was current (both, when they hold the same key). Which side that is
+/// is decided once per step, when the position settles, so a step over a run of base entries
+/// costs one key comparison and no second look at either cursor.
 pub struct MergeCursor<F, B> {
     front: F,
     back: B,
@@ -158,31 +169,37 @@ impl<F: Overlay, B: Cursor> MergeCursor<F, B> {
     fn settle(&mut self, direction: Direction) {
         self.direction = direction;
         loop {
-            if self.back.key().is_none() && self.back.status().is_err() {
-                // The back cursor failed: end here so the error surfaces through `status`.
-                self.current = None;
-                return;
-            }
-            self.current = match (self.front.key(), self.back.key()) {
+            let side = match (self.front.key(), self.back.key()) {
+                // A source that failed ends the merge, so the error surfaces through `status`.
+                (None, _) if self.front.status().is_err() => None,
+                (_, None) if self.back.status().is_err() => None,
                 (None, None) => None,
                 (Some(_), None) => Some(Side::Front),
                 (None, Some(_)) => Some(Side::Back),
-                (Some(f), Some(b)) => {
-                    let front_first = match direction {
-                        Direction::Forward => f <= b,
-                        Direction::Backward => f >= b,
-                    };
-                    Some(if front_first { Side::Front } else { Side::Back })
-                }
+                (Some(f), Some(b)) => Some(match (f.cmp(b), direction) {
+                    (Ordering::Equal, _) => Side::Both,
+                    (Ordering::Less, Direction::Forward)
+                    | (Ordering::Greater, Direction::Backward) => Side::Front,
+                    _ => Side::Back,
+                }),
             };
-            if self.current == Some(Side::Front) && self.front.is_tombstone() {
-                if self.back.key() == self.front.key() {
-                    step(&mut self.back, direction);
+            self.current = side;
+            match side {
+                Some(side @ (Side::Front | Side::Both)) if self.front.is_tombstone() => {
+                    self.step(side, direction);
                 }
-                step(&mut self.front, direction);
-                continue;
+                _ => return,
             }
-            return;
+        }
+    }
+
+    /// Steps the cursors that hold the current key.
+    fn step(&mut self, side: Side, direction: Direction) {
+        if side != Side::Back {
+            step(&mut self.front, direction);
+        }
+        if side != Side::Front {
+            step(&mut self.back, direction);
         }
     }
 
@@ -190,16 +207,10 @@ impl<F: Overlay, B: Cursor> MergeCursor<F, B> {
     fn advance(&mut self, direction: Direction) {
         let Some(side) = self.current else { return };
         if self.direction == direction {
-            if side == Side::Front && self.back.key() == self.front.key() {
-                step(&mut self.back, direction);
-            }
-            match side {
-                Side::Front => step(&mut self.front, direction),
-                Side::Back => step(&mut self.back, direction),
-            }
+            self.step(side, direction);
         } else {
             // Turning around: put both sides just past the current key in the new direction.
-            let Some(key) = self.current_key() else { return };
+            let Some(key) = self.key().map(<[u8]>::to_vec) else { return };
             for cursor in [&mut self.front as &mut dyn Cursor, &mut self.back] {
                 match direction {
                     Direction::Forward => cursor.seek(&key),
@@ -211,10 +222,6 @@ impl<F: Overlay, B: Cursor> MergeCursor<F, B> {
             }
         }
         self.settle(direction);
-    }
-
-    fn current_key(&self) -> Option<Vec<u8>> {
-        self.key().map(<[u8]>::to_vec)
     }
 }
 
@@ -253,15 +260,22 @@ impl<F: Overlay, B: Cursor> Cursor for MergeCursor<F, B> {
 
     fn key(&self) -> Option<&[u8]> {
         match self.current? {
-            Side::Front => self.front.key(),
+            Side::Front | Side::Both => self.front.key(),
             Side::Back => self.back.key(),
         }
     }
 
     fn value(&self) -> Option<&[u8]> {
         match self.current? {
-            Side::Front => self.front.value(),
+            Side::Front | Side::Both => self.front.value(),
             Side::Back => self.back.value(),
+        }
+    }
+
+    fn item(&self) -> Option<(&[u8], &[u8])> {
+        match self.current? {
+            Side::Front | Side::Both => self.front.item(),
+            Side::Back => self.back.item(),
         }
     }
 

@@ -1,0 +1,421 @@
+//! The side-by-side comparison: every workload of `strata_testkit::workload`, in one process,
+//! against Strata (raw-bytes API), Strata (typed API), raw `rocksdb` with Strata's exact options
+//! and raw `rocksdb` with RocksDB's defaults; then the `Temporal` overlay against the plain store.
+//!
+//! Engines alternate: each round runs one sample of every engine, in an order rotated per round,
+//! so drift on a noisy machine hits all of them alike. Each ratio is the median of the per-round
+//! ratios; each throughput the median of the samples. Peak memory is the largest rise of the
+//! process's peak resident set (`VmHWM`, reset through `/proc/self/clear_refs`) over one sample.
+//!
+//! ```sh
+//! cargo bench --bench compare            # full scale; asserts the targets of docs/performance.md
+//! STRATA_BENCH_ROUNDS=21 cargo bench --bench compare
+//! STRATA_BENCH_REPORT_ONLY=1 cargo bench --bench compare   # print, do not assert
+//! ```
+//!
+//! Without `--bench` (as `cargo test --all-targets` runs it) it runs at smoke scale, checks that
+//! every engine reads the same answers, and asserts nothing about speed.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use strata_core::{Transaction, WriteLayer};
+use strata_rocksdb::RocksDb;
+use strata_testkit::workload::{
+    self, Dataset, Engine, Overlay, Raw, Scale, Strata, Typed, WORKLOADS, Workload,
+};
+
+struct Settings {
+    full: bool,
+    rounds: usize,
+    sample: Duration,
+}
+
+impl Settings {
+    fn from_env() -> Self {
+        let full = std::env::args().any(|arg| arg == "--bench");
+        let rounds = std::env::var("STRATA_BENCH_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(if full { 15 } else { 1 });
+        let sample = if full { Duration::from_millis(60) } else { Duration::ZERO };
+        Self { full, rounds, sample }
+    }
+}
+
+/// Resident-set figures of this process, from `/proc/self/status`, in bytes.
+mod memory {
+    fn status_kib(field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|line| line.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Resets the peak resident set to the current one; false where the kernel does not allow it.
+    pub(super) fn reset_peak() -> bool {
+        std::fs::write("/proc/self/clear_refs", "5").is_ok()
+    }
+
+    pub(super) fn current() -> u64 {
+        status_kib("VmRSS:").unwrap_or(0) * 1024
+    }
+
+    pub(super) fn peak() -> u64 {
+        status_kib("VmHWM:").unwrap_or(0) * 1024
+    }
+}
+
+/// One engine's samples of one workload.
+#[derive(Default, Clone)]
+struct Samples {
+    /// Items per second, one per round.
+    throughput: Vec<f64>,
+    /// Largest rise of the peak resident set during a sample, in bytes.
+    peak_rise: u64,
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Times `ops` operations starting at `first`; returns items per second and the peak-RSS rise.
+fn sample(ops: usize, items: u64, mut op: impl FnMut(usize) -> Duration) -> (f64, u64) {
+    memory::reset_peak();
+    let before = memory::current();
+    let mut elapsed = Duration::ZERO;
+    for n in 0..ops {
+        elapsed += op(n);
+    }
+    let rise = memory::peak().saturating_sub(before);
+    ((ops as u64 * items) as f64 / elapsed.as_secs_f64(), rise)
+}
+
+/// How many operations fill one sample.
+fn calibrate(settings: &Settings, mut op: impl FnMut(usize)) -> usize {
+    let start = Instant::now();
+    let mut ops = 0;
+    loop {
+        op(ops);
+        ops += 1;
+        if start.elapsed() >= settings.sample || (!settings.full && ops >= 4) {
+            return ops;
+        }
+    }
+}
+
+fn timed(f: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
+}
+
+/// Runs `workload` on every engine that supports it, alternating; `None` where unsupported.
+fn run_workload(
+    settings: &Settings,
+    data: &Dataset,
+    workload: &Workload,
+    engines: &mut [Box<dyn Engine + '_>],
+) -> Vec<Option<Samples>> {
+    let supported: Vec<bool> = engines
+        .iter_mut()
+        .map(|engine| (workload.run)(engine.as_mut(), data, 0).is_some())
+        .collect();
+    if !workload.writes {
+        // Every engine reads the same data, so every engine must give the same answers.
+        for n in 0..64 {
+            let answers: Vec<_> = engines
+                .iter_mut()
+                .zip(&supported)
+                .filter(|(_, supported)| **supported)
+                .map(|(engine, _)| (workload.run)(engine.as_mut(), data, n))
+                .collect();
+            assert!(
+                answers.windows(2).all(|pair| pair[0] == pair[1]),
+                "{}: engines disagree on operation {n}: {answers:?}",
+                workload.name
+            );
+        }
+    }
+    let ops = calibrate(settings, |n| {
+        black_box((workload.run)(engines[0].as_mut(), data, n));
+    });
+    let mut results = vec![Samples::default(); engines.len()];
+    for round in 0..settings.rounds {
+        for i in 0..engines.len() {
+            let e = (i + round) % engines.len();
+            if !supported[e] {
+                continue;
+            }
+            let engine = engines[e].as_mut();
+            let first = round * ops;
+            let (throughput, rise) = sample(ops, workload.items, |n| {
+                timed(|| {
+                    black_box((workload.run)(engine, data, first + n));
+                })
+            });
+            results[e].throughput.push(throughput);
+            results[e].peak_rise = results[e].peak_rise.max(rise);
+        }
+    }
+    results.into_iter().zip(supported).map(|(samples, ok)| ok.then_some(samples)).collect()
+}
+
+/// The median over rounds of `a`'s throughput ÷ `b`'s.
+fn ratio(a: &Samples, b: &Samples) -> f64 {
+    let mut ratios: Vec<f64> = a.throughput.iter().zip(&b.throughput).map(|(x, y)| x / y).collect();
+    median(&mut ratios)
+}
+
+fn rate(samples: &Samples) -> String {
+    let per_second = median(&mut samples.throughput.clone());
+    if per_second >= 1e6 {
+        format!("{:.2} M/s", per_second / 1e6)
+    } else {
+        format!("{:.0} K/s", per_second / 1e3)
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / f64::from(1 << 20))
+}
+
+struct Verdicts {
+    misses: Vec<String>,
+}
+
+impl Verdicts {
+    fn check(&mut self, workload: &str, what: &str, value: f64, target: Option<f64>) -> String {
+        match target {
+            Some(target) if value >= target => format!("{value:.2} (≥ {target})"),
+            Some(target) => {
+                self.misses.push(format!("{workload}: {what} {value:.2} < {target}"));
+                format!("**{value:.2}** (< {target})")
+            }
+            None => format!("{value:.2}"),
+        }
+    }
+}
+
+fn main() {
+    let settings = Settings::from_env();
+    let scale = if settings.full { Scale::FULL } else { Scale::SMOKE };
+    let data = Dataset::generate(scale);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+
+    let loading = Instant::now();
+    let strata_db = workload::open_strata(&dir.path().join("strata"));
+    let same_db = workload::open_raw_same_options(&dir.path().join("same"));
+    let defaults_db = workload::open_raw_defaults(&dir.path().join("defaults"));
+    let committed_db = workload::open_strata(&dir.path().join("committed"));
+    for db in [strata_db.rocksdb(), &same_db, &defaults_db, committed_db.rocksdb()] {
+        workload::load(db, &data);
+    }
+    eprintln!("loaded {} keys into 4 databases in {:.1?}", scale.keys(), loading.elapsed());
+
+    let mut verdicts = Verdicts { misses: Vec::new() };
+    let mut table = String::new();
+    writeln!(
+        table,
+        "| workload | strata | typed | rocksdb, same options | rocksdb, defaults | strata ÷ same | typed ÷ strata | strata ÷ defaults | peak RSS rise MiB (strata / same / defaults) |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    .expect("write to a string");
+
+    // The overlay reads the loaded data, so it runs before any workload writes to it.
+    let layer_table = overlay(&settings, &data, &strata_db, &committed_db, &mut verdicts);
+
+    let mut engines: Vec<Box<dyn Engine + '_>> = vec![
+        Box::new(Strata::new(&strata_db)),
+        Box::new(Typed::new(&strata_db)),
+        Box::new(Raw::new(&same_db)),
+        Box::new(Raw::new(&defaults_db)),
+    ];
+    for workload in
+        WORKLOADS.iter().filter(|w| !w.writes).chain(WORKLOADS.iter().filter(|w| w.writes))
+    {
+        let results = run_workload(&settings, &data, workload, &mut engines);
+        let [strata, typed, same, defaults] = &results[..] else { unreachable!() };
+        let strata = strata.as_ref().expect("Strata runs every workload");
+        let same = same.as_ref().expect("raw RocksDB runs every workload");
+        let defaults = defaults.as_ref().expect("raw RocksDB runs every workload");
+        let name = workload.name;
+        let vs_same = verdicts.check(
+            name,
+            "÷ same options",
+            ratio(strata, same),
+            workload.target.same_options,
+        );
+        let vs_defaults =
+            verdicts.check(name, "÷ defaults", ratio(strata, defaults), workload.target.defaults);
+        let (typed_rate, typed_ratio) =
+            typed.as_ref().map_or(("—".to_owned(), "—".to_owned()), |t| {
+                (rate(t), format!("{:.2}", ratio(t, strata)))
+            });
+        writeln!(
+            table,
+            "| {name} | {} | {typed_rate} | {} | {} | {vs_same} | {typed_ratio} | {vs_defaults} | {} / {} / {} |",
+            rate(strata),
+            rate(same),
+            rate(defaults),
+            mib(strata.peak_rise),
+            mib(same.peak_rise),
+            mib(defaults.peak_rise),
+        )
+        .expect("write to a string");
+    }
+
+    println!("\n{table}\n{layer_table}");
+    println!(
+        "{} keys, {} rounds, samples of {:?}; throughput in items per second, ratios are medians of per-round ratios",
+        scale.keys(),
+        settings.rounds,
+        settings.sample
+    );
+    if !memory::reset_peak() {
+        println!("(peak RSS could not be reset on this kernel: the figures are peaks since start)");
+    }
+    if settings.full && !verdicts.misses.is_empty() {
+        println!("\nbelow target:\n  {}", verdicts.misses.join("\n  "));
+        if std::env::var_os("STRATA_BENCH_REPORT_ONLY").is_none() {
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The `Temporal` overlay over the loaded data against the same data committed.
+fn overlay(
+    settings: &Settings,
+    data: &Dataset,
+    shadowed: &RocksDb,
+    committed: &RocksDb,
+    verdicts: &mut Verdicts,
+) -> String {
+    let overlay = Overlay::new(data, shadowed, committed);
+    let merged = workload::merged_scan(&overlay.temporal);
+    assert_eq!(
+        merged,
+        workload::merged_scan(&overlay.committed),
+        "the merged scan must see the committed data"
+    );
+    for n in 0..256 {
+        assert_eq!(
+            workload::read_through_get(&overlay.temporal, &overlay.probes, n),
+            workload::read_through_get(&overlay.committed, &overlay.probes, n),
+            "read-through get {n}"
+        );
+    }
+
+    let scratch_dir = tempfile::tempdir().expect("a temporary directory");
+    let scratch = workload::open_strata(scratch_dir.path());
+    let buffered = data.overlay_transaction();
+    let entries = (data.scale.keys() + data.scale.buffered / 3) as u64;
+
+    type Op<'o> = Box<dyn FnMut(usize) -> Duration + 'o>;
+    let cases: [(&str, u64, Option<f64>, [Op<'_>; 2]); 3] = [
+        (
+            "read-through get",
+            1,
+            None,
+            [
+                Box::new(|n| {
+                    timed(|| {
+                        black_box(workload::read_through_get(
+                            &overlay.temporal,
+                            &overlay.probes,
+                            n,
+                        ));
+                    })
+                }),
+                Box::new(|n| {
+                    timed(|| {
+                        black_box(workload::read_through_get(
+                            &overlay.committed,
+                            &overlay.probes,
+                            n,
+                        ));
+                    })
+                }),
+            ],
+        ),
+        (
+            "merged scan (whole column)",
+            entries,
+            Some(0.8),
+            [
+                Box::new(|_| {
+                    timed(|| {
+                        black_box(workload::merged_scan(&overlay.temporal));
+                    })
+                }),
+                Box::new(|_| {
+                    timed(|| {
+                        black_box(workload::merged_scan(&overlay.committed));
+                    })
+                }),
+            ],
+        ),
+        (
+            "commit (buffered writes)",
+            data.scale.buffered as u64,
+            None,
+            [
+                Box::new(|_| {
+                    let mut layer = strata_core::Temporal::new(strata_core::Store::new(&scratch));
+                    layer.apply(&buffered).expect("buffer");
+                    let took = timed(|| layer.commit().expect("commit"));
+                    drop(layer);
+                    took
+                }),
+                Box::new(|_| {
+                    let mut store = strata_core::Store::new(&scratch);
+                    let tx: Transaction = buffered.clone();
+                    timed(|| store.apply(&tx).expect("apply"))
+                }),
+            ],
+        ),
+    ];
+
+    let mut table = String::from(
+        "| overlay workload | temporal | store (same data committed) | temporal ÷ store | peak RSS rise MiB (temporal / store) |\n|---|---|---|---|---|\n",
+    );
+    for (name, items, target, mut ops) in cases {
+        let per_sample = {
+            let start = Instant::now();
+            let mut n = 0;
+            while n < 2 || (start.elapsed() < settings.sample) {
+                ops[0](n);
+                n += 1;
+                if !settings.full {
+                    break;
+                }
+            }
+            n
+        };
+        let mut results = vec![Samples::default(); 2];
+        for round in 0..settings.rounds {
+            for i in 0..2 {
+                let side = (i + round) % 2;
+                let first = round * per_sample;
+                let (throughput, rise) = sample(per_sample, items, |n| ops[side](first + n));
+                results[side].throughput.push(throughput);
+                results[side].peak_rise = results[side].peak_rise.max(rise);
+            }
+        }
+        let verdict =
+            verdicts.check(name, "temporal ÷ store", ratio(&results[0], &results[1]), target);
+        writeln!(
+            table,
+            "| {name} | {} | {} | {verdict} | {} / {} |",
+            rate(&results[0]),
+            rate(&results[1]),
+            mib(results[0].peak_rise),
+            mib(results[1].peak_rise)
+        )
+        .expect("write to a string");
+    }
+    table
+}
