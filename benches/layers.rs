@@ -43,10 +43,10 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Elements((data.scale.keys() + data.scale.buffered / 3) as u64));
     group.sample_size(10);
     group.bench_function("temporal", |b| {
-        b.iter(|| black_box(workload::merged_scan(&overlay.temporal)))
+        b.iter(|| black_box(workload::merged_scan(&overlay.temporal)));
     });
     group.bench_function("store", |b| {
-        b.iter(|| black_box(workload::merged_scan(&overlay.committed)))
+        b.iter(|| black_box(workload::merged_scan(&overlay.committed)));
     });
     group.finish();
 

@@ -116,7 +116,7 @@ fn open_unreadable_child() {
     let Some(dir) = std::env::var_os("STRATA_UNREADABLE_DIR") else { return };
     match RocksDb::open(&config(Path::new(&dir)), &[LOG]) {
         Err(OpenError::PermissionDenied { path, .. }) => {
-            println!("permission-denied {}", path.display())
+            println!("permission-denied {}", path.display());
         }
         Err(other) => println!("other-error {other}"),
         Ok(_) => println!("opened"),

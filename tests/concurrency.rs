@@ -22,7 +22,8 @@ const LOG: Column = Column::new("log");
 const WRITERS: u64 = 4;
 const PER_WRITER: u64 = 16;
 const START_BALANCE: i64 = 1_000;
-const TOTAL: i64 = START_BALANCE * (WRITERS * PER_WRITER) as i64;
+const ACCOUNT_COUNT: u64 = WRITERS * PER_WRITER;
+const TOTAL: i64 = START_BALANCE * ACCOUNT_COUNT.cast_signed();
 
 fn account(n: u64) -> [u8; 8] {
     n.to_be_bytes()
@@ -61,7 +62,7 @@ fn writer<D: Database>(db: &D, id: u64, stop: &AtomicBool, counts: &Counts) -> u
         tx.put(ACCOUNTS, account(from), (read(from) - amount).to_be_bytes());
         tx.put(ACCOUNTS, account(to), (read(to) + amount).to_be_bytes());
         tx.put(LOG, [id.to_be_bytes(), done.to_be_bytes()].concat(), amount.to_be_bytes());
-        if done % 2 == 0 {
+        if done.is_multiple_of(2) {
             strata_core::WriteLayer::apply(&mut store, &tx).expect("commit");
         } else {
             let mut call = Temporal::new(&mut store);

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use strata_core::{Column, ReadLayer, Store, Temporal, Transaction, WriteLayer};
+use strata_core::{Column, RawEntry, ReadLayer, Store, Temporal, Transaction, WriteLayer};
 use strata_rocksdb::{Durability, RocksConfig, RocksDb};
 
 const A: Column = Column::new("a");
@@ -73,7 +73,7 @@ fn crash_writer_child() {
     for _ in 0..1_000_000 {
         n += 1;
         say(&format!("start {n}"));
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             let mut call = Temporal::new(&mut store);
             call.apply(&transaction(n)).expect("buffer");
             call.commit().expect("commit through Temporal");
@@ -168,9 +168,9 @@ fn verify(dir: &Path, report: &Report, before: u64) -> (u64, Vec<String>) {
             ));
         }
     }
-    let c: Vec<(Box<[u8]>, Box<[u8]>)> =
+    let c: Vec<RawEntry> =
         store.iter(C, ..).expect("iterate").collect::<Result<_, _>>().expect("read c");
-    let expected_c: Vec<(Box<[u8]>, Box<[u8]>)> = if committed == 0 {
+    let expected_c: Vec<RawEntry> = if committed == 0 {
         Vec::new()
     } else {
         vec![(key(committed).into(), value(committed, C).into())]
