@@ -266,3 +266,76 @@ fn columns_without_a_known_schema_print_hex() {
         "columns without a known schema (not checked for content): custom",
     ));
 }
+
+/// Flips bytes at the start of every application table file in `db` (inside its first data
+/// block; index, properties and footer stay intact) and returns how many it damaged. The file of
+/// Strata's own registry, which opening reads, is left alone.
+fn damage_table_files(db: &Path) -> usize {
+    let mut damaged = 0;
+    for entry in std::fs::read_dir(db).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|ext| ext != "sst") {
+            continue;
+        }
+        let mut bytes = std::fs::read(&path).unwrap();
+        if bytes.windows(13).any(|window| window == b"strata/format") {
+            continue;
+        }
+        for byte in &mut bytes[16..64] {
+            *byte ^= 0x5a;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        damaged += 1;
+    }
+    damaged
+}
+
+#[test]
+fn check_reports_damaged_table_files_and_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    // Push everything into table files, then damage them.
+    strata().args(["compact", "--db"]).arg(&db).assert().success();
+    let damaged = damage_table_files(&db);
+    assert!(damaged >= 4, "the demo's columns are in table files: {damaged}");
+
+    let output = strata().args(["check", "--json", "--db"]).arg(&db).output().unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let problems = json["problems"].as_array().unwrap();
+    // One problem per damaged column: after each, check went on with the next column.
+    assert_eq!(problems.len(), damaged, "{problems:?}");
+    let columns: Vec<&str> = problems.iter().map(|p| p["column"].as_str().unwrap()).collect();
+    assert!(columns.contains(&"state") && columns.contains(&"transaction"), "{columns:?}");
+    for problem in problems {
+        let problem = problem["problem"].as_str().unwrap();
+        assert!(
+            problem.contains("unreadable after this key") && problem.contains("corrupt"),
+            "{problem}"
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_directory_is_a_clear_open_error() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::process::CommandExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = demo_db(&dir);
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root reads anything, so run the command as `nobody` (as is: when not root).
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("strata"));
+    command.args(["stats", "--db"]).arg(&db);
+    if std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0) {
+        command.uid(65534).gid(65534);
+    }
+    let output = command.output().unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    // Nothing was lost.
+    strata().args(["check", "--db"]).arg(&db).assert().success();
+}

@@ -276,7 +276,13 @@ fn check_directory(config: &RocksConfig) -> Result<(), OpenError> {
     let path = config.path();
     match std::fs::metadata(path) {
         Ok(meta) if !meta.is_dir() => Err(OpenError::NotADirectory { path: path.to_path_buf() }),
-        Ok(_) => Ok(()),
+        // A directory that cannot be listed would otherwise look empty, i.e. "no database".
+        Ok(_) => match std::fs::read_dir(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(OpenError::PermissionDenied { path: path.to_path_buf(), source: Box::new(e) })
+            }
+            _ => Ok(()),
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && config.create_if_missing => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Err(OpenError::Missing { path: path.to_path_buf() })
