@@ -265,8 +265,11 @@ pub trait Engine {
     fn get(&mut self, key: &[u8]) -> usize;
     /// Reads many keys of `state` at once; the total length of the values found.
     fn multi_get(&mut self, keys: &[&[u8]]) -> usize;
-    /// Reads every entry under a 32-byte context prefix; their total key and value length.
+    /// Reads every entry under a 32-byte context prefix in place; their total key and value
+    /// length.
     fn scan_prefix(&mut self, prefix: &[u8]) -> usize;
+    /// The same, taking an owned copy of every entry (as a std `Iterator` of owned items does).
+    fn scan_prefix_owned(&mut self, prefix: &[u8]) -> usize;
     /// Reads at most `limit` entries from `from` on, within `from`'s context; their total length.
     fn scan_from(&mut self, from: &[u8], limit: usize) -> usize;
     /// Writes one key of `state`, as its own commit.
@@ -319,12 +322,35 @@ impl Engine for Strata<'_> {
     }
 
     fn scan_prefix(&mut self, prefix: &[u8]) -> usize {
-        sum_entries(self.store.iter_prefix(STATE, prefix).expect("iter_prefix"))
+        let mut entries = self.store.iter_prefix(STATE, prefix).expect("iter_prefix");
+        let mut total = 0;
+        while let Some(entry) = entries.next_entry() {
+            let (key, value) = entry.expect("read an entry");
+            total += key.len() + value.len();
+        }
+        total
+    }
+
+    fn scan_prefix_owned(&mut self, prefix: &[u8]) -> usize {
+        let entries: Vec<strata_core::RawEntry> = self
+            .store
+            .iter_prefix(STATE, prefix)
+            .expect("iter_prefix")
+            .collect::<Result<_, _>>()
+            .expect("read the entries");
+        entries.iter().map(|(key, value)| key.len() + value.len()).sum()
     }
 
     fn scan_from(&mut self, from: &[u8], limit: usize) -> usize {
         let range = KeyRange::new(from.to_vec(), Some(context_end(from)));
-        sum_entries(self.store.iter_range(STATE, range).expect("iter_range").take(limit))
+        let mut entries = self.store.iter_range(STATE, range).expect("iter_range");
+        let mut total = 0;
+        for _ in 0..limit {
+            let Some(entry) = entries.next_entry() else { break };
+            let (key, value) = entry.expect("read an entry");
+            total += key.len() + value.len();
+        }
+        total
     }
 
     fn put(&mut self, key: &[u8], value: &[u8]) {
@@ -385,6 +411,11 @@ impl Engine for Typed<'_> {
         let context = ContextId(prefix.try_into().expect("a 32-byte context id"));
         let items = self.handle.iter_prefix::<ContextState, _>(&context).expect("iter_prefix");
         items.map(|item| item.map(|(_, v)| 64 + v.len()).expect("read an entry")).sum()
+    }
+
+    fn scan_prefix_owned(&mut self, prefix: &[u8]) -> usize {
+        // Typed items are always owned.
+        self.scan_prefix(prefix)
     }
 
     fn scan_from(&mut self, from: &[u8], limit: usize) -> usize {
@@ -466,6 +497,21 @@ impl Engine for Raw<'_> {
         self.scan(prefix, context_end(prefix), usize::MAX)
     }
 
+    fn scan_prefix_owned(&mut self, prefix: &[u8]) -> usize {
+        let mut options = ReadOptions::default();
+        options.set_iterate_lower_bound(prefix.to_vec());
+        options.set_iterate_upper_bound(context_end(prefix));
+        let mut iter = self.db.raw_iterator_cf_opt(self.state, options);
+        iter.seek(prefix);
+        let mut entries: Vec<strata_core::RawEntry> = Vec::new();
+        while let Some((key, value)) = iter.item() {
+            entries.push((key.into(), value.into()));
+            iter.next();
+        }
+        iter.status().expect("scan");
+        entries.iter().map(|(key, value)| key.len() + value.len()).sum()
+    }
+
     fn scan_from(&mut self, from: &[u8], limit: usize) -> usize {
         self.scan(from, context_end(from), limit)
     }
@@ -530,7 +576,7 @@ fn pick<T>(items: &[T], n: usize) -> &T {
 }
 
 /// Every engine workload, reads first.
-pub const WORKLOADS: [Workload; 9] = [
+pub const WORKLOADS: [Workload; 10] = [
     Workload {
         name: "get_hit",
         items: 1,
@@ -573,6 +619,13 @@ pub const WORKLOADS: [Workload; 9] = [
         writes: false,
         target: target(Some(0.95), Some(1.2)),
         run: |e, d, n| Some(e.scan_prefix(pick(&d.contexts, n).as_slice())),
+    },
+    Workload {
+        name: "prefix_scan_owned",
+        items: 250,
+        writes: false,
+        target: target(None, None),
+        run: |e, d, n| Some(e.scan_prefix_owned(pick(&d.contexts, n).as_slice())),
     },
     Workload {
         name: "short_scan",

@@ -4,6 +4,10 @@
 //! usual, including mixing `next` and `next_back` on one iterator. Items are owned and stay valid
 //! after the iterator moves on. A backend error is yielded once as an `Err` item, after which the
 //! iterator ends; a key or value that does not decode is an `Err` item for that entry alone.
+//!
+//! Hot loops that only look at each entry can walk an [`Unstructured`] with
+//! [`Unstructured::next_entry`] (and [`Unstructured::next_back_entry`]) instead: the same steps,
+//! but each entry is lent in place from the backend's cursor, so nothing is allocated per entry.
 
 use std::marker::PhantomData;
 
@@ -68,24 +72,45 @@ impl<C: Cursor> Unstructured<C> {
         }
     }
 
-    /// Reads the entry under the cursor, or ends the iteration.
-    fn take(&mut self, in_range: impl FnOnce(&[u8], &Self) -> bool) -> Option<Result<RawEntry>> {
-        let Some((key, value)) = self.cursor.item() else {
-            self.done = true;
-            return self.cursor.status().err().map(Err);
-        };
-        if !in_range(key, self) {
-            self.done = true;
-            return None;
+    /// Lends the entry under the cursor if it is still in range, or ends the iteration.
+    fn lend(&mut self, direction: Direction) -> Option<Result<(&[u8], &[u8])>> {
+        // Borrowing the fields apart lets the entry borrow the cursor while `done` is set.
+        let Self { cursor, start, end, done, .. } = self;
+        match cursor.item() {
+            Some((key, value)) if direction.in_range(key, start, end.as_deref()) => {
+                Some(Ok((key, value)))
+            }
+            Some(_) => {
+                *done = true;
+                None
+            }
+            None => {
+                *done = true;
+                cursor.status().err().map(Err)
+            }
         }
-        Some(Ok((key.into(), value.into())))
     }
-}
 
-impl<C: Cursor> Iterator for Unstructured<C> {
-    type Item = Result<RawEntry>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// Steps forward like [`Iterator::next`], but lends the entry in place instead of copying
+    /// it out: no allocation per entry. The slices live until the iterator moves again.
+    ///
+    /// ```
+    /// use strata_core::{Column, MemoryDb, ReadLayer, Store, WriteLayer};
+    ///
+    /// const LOG: Column = Column::new("log");
+    /// let mut store = Store::new(MemoryDb::new([LOG]));
+    /// store.put(LOG, b"a", b"12")?;
+    /// store.put(LOG, b"b", b"345")?;
+    /// let mut entries = store.iter(LOG, ..)?;
+    /// let mut bytes = 0;
+    /// while let Some(entry) = entries.next_entry() {
+    ///     let (key, value) = entry?;
+    ///     bytes += key.len() + value.len();
+    /// }
+    /// assert_eq!(bytes, 7);
+    /// # Ok::<(), strata_core::Error>(())
+    /// ```
+    pub fn next_entry(&mut self) -> Option<Result<(&[u8], &[u8])>> {
         if self.done {
             return None;
         }
@@ -100,12 +125,11 @@ impl<C: Cursor> Iterator for Unstructured<C> {
             }
             self.position = Position::Front;
         }
-        self.take(|key, this| this.end.as_deref().is_none_or(|end| key < end))
+        self.lend(Direction::Forward)
     }
-}
 
-impl<C: Cursor> DoubleEndedIterator for Unstructured<C> {
-    fn next_back(&mut self) -> Option<Self::Item> {
+    /// Steps backward like [`DoubleEndedIterator::next_back`], lending the entry in place.
+    pub fn next_back_entry(&mut self) -> Option<Result<(&[u8], &[u8])>> {
         if self.done {
             return None;
         }
@@ -124,7 +148,42 @@ impl<C: Cursor> DoubleEndedIterator for Unstructured<C> {
             }
             self.position = Position::Back;
         }
-        self.take(|key, this| key >= this.start.as_slice())
+        self.lend(Direction::Backward)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    Forward,
+    Backward,
+}
+
+impl Direction {
+    /// Whether `key`, reached moving this way, is still inside `[start, end)`. Moving forward
+    /// only the end can be crossed; moving backward only the start.
+    fn in_range(self, key: &[u8], start: &[u8], end: Option<&[u8]>) -> bool {
+        match self {
+            Direction::Forward => end.is_none_or(|end| key < end),
+            Direction::Backward => key >= start,
+        }
+    }
+}
+
+fn owned(entry: Result<(&[u8], &[u8])>) -> Result<RawEntry> {
+    entry.map(|(key, value)| (key.into(), value.into()))
+}
+
+impl<C: Cursor> Iterator for Unstructured<C> {
+    type Item = Result<RawEntry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_entry().map(owned)
+    }
+}
+
+impl<C: Cursor> DoubleEndedIterator for Unstructured<C> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.next_back_entry().map(owned)
     }
 }
 
