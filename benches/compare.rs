@@ -11,6 +11,7 @@
 //! cargo bench --bench compare            # full scale; asserts the targets of docs/performance.md
 //! STRATA_BENCH_ROUNDS=21 cargo bench --bench compare
 //! STRATA_BENCH_REPORT_ONLY=1 cargo bench --bench compare   # print, do not assert
+//! STRATA_BENCH_ONLY=scan cargo bench --bench compare        # only workloads named *scan*
 //! ```
 //!
 //! Without `--bench` (as `cargo test --all-targets` runs it) it runs at smoke scale, checks that
@@ -33,6 +34,8 @@ struct Settings {
     full: bool,
     rounds: usize,
     sample: Duration,
+    /// Run only the workloads whose names contain this (`overlay` selects the overlay table).
+    only: Option<String>,
 }
 
 impl Settings {
@@ -43,7 +46,11 @@ impl Settings {
             .and_then(|r| r.parse().ok())
             .unwrap_or(if full { 15 } else { 1 });
         let sample = if full { Duration::from_millis(60) } else { Duration::ZERO };
-        Self { full, rounds, sample }
+        Self { full, rounds, sample, only: std::env::var("STRATA_BENCH_ONLY").ok() }
+    }
+
+    fn selects(&self, name: &str) -> bool {
+        self.only.as_deref().is_none_or(|only| name.contains(only))
     }
 }
 
@@ -211,14 +218,23 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
 
     let loading = Instant::now();
+    // Every engine writes to a database of its own, so none pays for another's writes.
     let strata_db = workload::open_strata(&dir.path().join("strata"));
+    let typed_db = workload::open_strata(&dir.path().join("typed"));
     let same_db = workload::open_raw_same_options(&dir.path().join("same"));
     let defaults_db = workload::open_raw_defaults(&dir.path().join("defaults"));
     let committed_db = workload::open_strata(&dir.path().join("committed"));
-    for db in [strata_db.rocksdb(), &same_db, &defaults_db, committed_db.rocksdb()] {
+    let all =
+        [strata_db.rocksdb(), typed_db.rocksdb(), &same_db, &defaults_db, committed_db.rocksdb()];
+    for db in all {
         workload::load(db, &data);
     }
-    eprintln!("loaded {} keys into 4 databases in {:.1?}", scale.keys(), loading.elapsed());
+    eprintln!(
+        "loaded {} keys into {} databases in {:.1?}",
+        scale.keys(),
+        all.len(),
+        loading.elapsed()
+    );
 
     let mut verdicts = Verdicts { misses: Vec::new() };
     let mut table = String::new();
@@ -229,17 +245,23 @@ fn main() {
     .expect("write to a string");
 
     // The overlay reads the loaded data, so it runs before any workload writes to it.
-    let layer_table = overlay(&settings, &data, &strata_db, &committed_db, &mut verdicts);
+    let layer_table = if settings.selects("overlay") {
+        overlay(&settings, &data, &strata_db, &committed_db, &mut verdicts)
+    } else {
+        String::new()
+    };
 
     let mut engines: Vec<Box<dyn Engine + '_>> = vec![
         Box::new(Strata::new(&strata_db)),
-        Box::new(Typed::new(&strata_db)),
+        Box::new(Typed::new(&typed_db)),
         Box::new(Raw::new(&same_db)),
         Box::new(Raw::new(&defaults_db)),
     ];
-    for workload in
-        WORKLOADS.iter().filter(|w| !w.writes).chain(WORKLOADS.iter().filter(|w| w.writes))
-    {
+    let reads = WORKLOADS.iter().filter(|w| !w.writes);
+    for workload in reads.chain(WORKLOADS.iter().filter(|w| w.writes)) {
+        if !settings.selects(workload.name) {
+            continue;
+        }
         let results = run_workload(&settings, &data, workload, &mut engines);
         let [strata, typed, same, defaults] = &results[..] else { unreachable!() };
         let strata = strata.as_ref().expect("Strata runs every workload");

@@ -117,6 +117,9 @@ impl PartialOrd for Column {
 
 impl Ord for Column {
     fn cmp(&self, other: &Self) -> Ordering {
+        if std::ptr::eq(self.name, other.name) {
+            return Ordering::Equal;
+        }
         self.name.cmp(other.name)
     }
 }

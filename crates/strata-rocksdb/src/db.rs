@@ -339,15 +339,23 @@ fn db_options(config: &RocksConfig) -> Options {
     options
 }
 
+/// Table block size for columns with a declared prefix (RocksDB's default is 4 KiB).
+const PREFIX_COLUMN_BLOCK_BYTES: usize = 16 << 10;
+
 /// Per-column options: a shared block cache, a full bloom filter over whole keys, and for columns
 /// with a declared prefix a fixed-length prefix extractor with prefix blooms in tables and in the
-/// memtable.
+/// memtable, and 16 KiB blocks.
 fn column_options(config: &RocksConfig, cache: &Cache, prefix_len: Option<usize>) -> Options {
     let mut table = BlockBasedOptions::default();
     table.set_block_cache(cache);
     table.set_bloom_filter(10.0, false);
     table.set_whole_key_filtering(true);
     table.set_optimize_filters_for_memory(true);
+    if prefix_len.is_some() {
+        // Columns with a declared prefix are walked a prefix at a time: larger blocks mean a
+        // scan crosses a quarter as many block boundaries, at no measurable cost to point reads.
+        table.set_block_size(PREFIX_COLUMN_BLOCK_BYTES);
+    }
 
     let mut options = Options::default();
     options.set_block_based_table_factory(&table);
