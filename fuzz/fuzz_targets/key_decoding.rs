@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strata_core::{AsKeyParts, DataType, FromKeyParts, KeyError, Slice};
+use strata_core::{DataType, FromKeyParts, KeyError, Slice};
 use strata_node::{
     ConfigRecord, ContextConfig, ContextIdentity, ContextMeta, ContextState, ContextTransaction,
     Generic, IdentityRecord, MetaRecord, TransactionRecord,
@@ -13,7 +13,11 @@ fn key<K: FromKeyParts>(bytes: &[u8]) {
     match K::from_bytes(bytes) {
         Ok(key) => assert_eq!(key.as_key().as_bytes(), bytes, "a decoded key re-encodes exactly"),
         Err(KeyError::WrongLength { expected, actual, .. }) => {
-            assert_eq!((expected, actual), (K::key_len(), bytes.len()), "the error states the lengths");
+            assert_eq!(
+                (expected, actual),
+                (K::key_len(), bytes.len()),
+                "the error states the lengths"
+            );
             assert_ne!(expected, actual, "a key of the right length decodes");
         }
         // Node keys are fixed byte strings: only their length can be wrong.

@@ -57,7 +57,8 @@ fn action(u: &mut Unstructured<'_>) -> Result<Action> {
 
 fuzz_target!(|bytes: &[u8]| {
     let mut u = Unstructured::new(bytes);
-    let Ok(kind) = u.choose(&[Kind::Store, Kind::Temporal, Kind::TemporalTemporal, Kind::Tee]) else {
+    let Ok(kind) = u.choose(&[Kind::Store, Kind::Temporal, Kind::TemporalTemporal, Kind::Tee])
+    else {
         return;
     };
     let mut actions = Vec::new();
