@@ -106,7 +106,7 @@ fn reader<D: Database>(db: &D, seed: u64, stop: &AtomicBool, counts: &Counts) {
     }
 }
 
-fn hammer<D: Database + 'static>(db: D) {
+fn hammer<D: Database + 'static>(backend: &str, db: D) {
     let db = Arc::new(db);
     let mut setup = Transaction::new();
     for n in 0..WRITERS * PER_WRITER {
@@ -175,7 +175,7 @@ fn hammer<D: Database + 'static>(db: D) {
         assert_eq!(logged as u64, *transfers, "writer {id}: every acknowledged transfer is logged");
     }
     println!(
-        "{:.1?}: {} transfers, {} consistent full scans, {} batched reads, no torn read",
+        "{backend}, {:.1?}: {} transfers, {} consistent full scans, {} batched reads, no torn read",
         started.elapsed(),
         counts.transfers.load(Ordering::Relaxed),
         counts.scans.load(Ordering::Relaxed),
@@ -186,10 +186,10 @@ fn hammer<D: Database + 'static>(db: D) {
 #[test]
 fn rocksdb_threads_commit_read_and_iterate_at_once() {
     let mut harness = RocksHarness::new();
-    hammer(strata_testkit::Harness::open(&mut harness, &[ACCOUNTS, LOG]));
+    hammer("RocksDB", strata_testkit::Harness::open(&mut harness, &[ACCOUNTS, LOG]));
 }
 
 #[test]
 fn memory_threads_commit_read_and_iterate_at_once() {
-    hammer(MemoryDb::new([ACCOUNTS, LOG]));
+    hammer("in-memory", MemoryDb::new([ACCOUNTS, LOG]));
 }
