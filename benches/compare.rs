@@ -2,8 +2,10 @@
 //! against Strata (raw-bytes API), Strata (typed API), raw `rocksdb` with Strata's exact options
 //! and raw `rocksdb` with RocksDB's defaults; then the `Temporal` overlay against the plain store.
 //!
-//! Engines alternate: each round runs one sample of every engine, in an order rotated per round,
-//! so drift on a noisy machine hits all of them alike. Each ratio is the median of the per-round
+//! Engines alternate: each round runs one sample of every engine, in an order shuffled per round,
+//! so drift on a noisy machine hits all of them alike; after a write sample the runner waits for
+//! that database's flushes and compactions, so no engine is timed against another's background
+//! work. Each ratio is the median of the per-round
 //! ratios; each throughput the median of the samples. Peak memory is the largest rise of the
 //! process's peak resident set (`VmHWM`, reset through `/proc/self/clear_refs`) over one sample.
 //!
@@ -24,6 +26,9 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use strata_core::{Transaction, WriteLayer};
 use strata_rocksdb::RocksDb;
 use strata_testkit::workload::{
@@ -93,6 +98,15 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
+/// The order engines are sampled in during `round`: a different shuffle each round (from a fixed
+/// seed), so no engine always runs right after the same other one and inherits its background
+/// work.
+fn order(engines: usize, round: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..engines).collect();
+    order.shuffle(&mut StdRng::seed_from_u64(round as u64));
+    order
+}
+
 /// Times `ops` operations starting at `first`; returns items per second and the peak-RSS rise.
 fn sample(ops: usize, items: u64, mut op: impl FnMut(usize) -> Duration) -> (f64, u64) {
     memory::reset_peak();
@@ -156,8 +170,7 @@ fn run_workload(
     });
     let mut results = vec![Samples::default(); engines.len()];
     for round in 0..settings.rounds {
-        for i in 0..engines.len() {
-            let e = (i + round) % engines.len();
+        for e in order(engines.len(), round) {
             if !supported[e] {
                 continue;
             }
@@ -170,6 +183,9 @@ fn run_workload(
             });
             results[e].throughput.push(throughput);
             results[e].peak_rise = results[e].peak_rise.max(rise);
+            if workload.writes {
+                engine.quiesce();
+            }
         }
     }
     results.into_iter().zip(supported).map(|(samples, ok)| ok.then_some(samples)).collect()
@@ -329,8 +345,7 @@ fn run_pair(settings: &Settings, items: u64, ops: &mut [Op<'_>; 2]) -> Vec<Sampl
     };
     let mut results = vec![Samples::default(); 2];
     for round in 0..settings.rounds {
-        for i in 0..2 {
-            let side = (i + round) % 2;
+        for side in order(2, round) {
             let first = round * per_sample;
             let (throughput, rise) = sample(per_sample, items, |n| ops[side](first + n));
             results[side].throughput.push(throughput);

@@ -221,15 +221,18 @@ pub fn load(db: &DB, data: &Dataset) {
     settle(db, cf);
 }
 
-/// Waits until no compaction is pending or running.
+/// Waits until no flush or compaction of the database is pending or running.
 pub fn settle(db: &DB, cf: &ColumnFamily) {
     let busy = || {
-        let pending = db.property_int_value_cf(cf, "rocksdb.compaction-pending");
-        let running = db.property_int_value("rocksdb.num-running-compactions");
-        matches!(pending, Ok(Some(n)) if n > 0) || matches!(running, Ok(Some(n)) if n > 0)
+        let above_zero =
+            |value: Result<Option<u64>, rocksdb::Error>| matches!(value, Ok(Some(n)) if n > 0);
+        above_zero(db.property_int_value_cf(cf, "rocksdb.compaction-pending"))
+            || above_zero(db.property_int_value_cf(cf, "rocksdb.mem-table-flush-pending"))
+            || above_zero(db.property_int_value("rocksdb.num-running-compactions"))
+            || above_zero(db.property_int_value("rocksdb.num-running-flushes"))
     };
     while busy() {
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -282,6 +285,9 @@ pub trait Engine {
     fn has_multi_get(&self) -> bool {
         true
     }
+    /// Waits for the database's background flushes and compactions, so that the work one
+    /// engine's writes caused is not timed against the next engine.
+    fn quiesce(&self);
 }
 
 fn context_end(key: &[u8]) -> Vec<u8> {
@@ -312,6 +318,11 @@ where
 }
 
 impl Engine for Strata<'_> {
+    fn quiesce(&self) {
+        let db = self.store.db().rocksdb();
+        settle(db, db.cf_handle(STATE.name()).expect("the state column family"));
+    }
+
     fn get(&mut self, key: &[u8]) -> usize {
         self.store.get(STATE, key).expect("get").map_or(0, |v| v.len())
     }
@@ -395,6 +406,11 @@ fn typed(key: &[u8]) -> ContextState {
 }
 
 impl Engine for Typed<'_> {
+    fn quiesce(&self) {
+        let db = self.handle.layer().db().rocksdb();
+        settle(db, db.cf_handle(STATE.name()).expect("the state column family"));
+    }
+
     fn get(&mut self, key: &[u8]) -> usize {
         self.handle.get(&typed(key)).expect("get").map_or(0, |v| v.len())
     }
@@ -484,6 +500,10 @@ impl<'a> Raw<'a> {
 }
 
 impl Engine for Raw<'_> {
+    fn quiesce(&self) {
+        settle(self.db, self.state);
+    }
+
     fn get(&mut self, key: &[u8]) -> usize {
         self.db.get_pinned_cf(self.state, key).expect("get").map_or(0, |v| v.len())
     }
