@@ -96,7 +96,7 @@ impl Database for MemoryDb {
         for (column, key, op) in transaction.iter() {
             let tree = tree_mut(&mut columns, column)?;
             match op {
-                Op::Put(value) => tree.insert(key.into(), Arc::from(&value[..])),
+                Op::Put(value) => tree.insert(key.into(), Arc::from(value)),
                 Op::Delete => tree.remove(key),
             };
         }

@@ -1,7 +1,9 @@
 //! [`Transaction`]: a sorted set of writes to many columns, applied as one atomic write.
 
-use std::collections::BTreeMap;
-use std::collections::btree_map;
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, btree_map, btree_set};
+use std::fmt;
 
 use crate::column::Column;
 use crate::error::EncodeError;
@@ -9,18 +11,18 @@ use crate::key::AsKeyParts;
 use crate::range::KeyRange;
 use crate::value::{DataType, Entry};
 
-/// One buffered write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
+/// One buffered write, as a transaction hands it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op<'a> {
     /// Store this value.
-    Put(Box<[u8]>),
+    Put(&'a [u8]),
     /// Remove the key.
     Delete,
 }
 
-impl Op {
+impl<'a> Op<'a> {
     /// The value this write stores, or `None` for a delete.
-    pub fn value(&self) -> Option<&[u8]> {
+    pub fn value(self) -> Option<&'a [u8]> {
         match self {
             Op::Put(value) => Some(value),
             Op::Delete => None,
@@ -28,8 +30,74 @@ impl Op {
     }
 }
 
+/// One buffered write as a transaction stores it: the key and, for a put, the value, in a single
+/// allocation. Records are compared, ordered and borrowed by their key alone, so one column's
+/// records form a set searched with plain `&[u8]`, and a later write to a key replaces the
+/// earlier record.
+#[derive(Clone)]
+pub(crate) struct Record {
+    bytes: Box<[u8]>,
+    key_len: usize,
+    put: bool,
+}
+
+impl Record {
+    fn new(key: &[u8], value: Option<&[u8]>) -> Self {
+        let mut bytes = Vec::with_capacity(key.len() + value.map_or(0, <[u8]>::len));
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(value.unwrap_or_default());
+        Self { bytes: bytes.into_boxed_slice(), key_len: key.len(), put: value.is_some() }
+    }
+
+    /// The key written.
+    pub(crate) fn key(&self) -> &[u8] {
+        &self.bytes[..self.key_len]
+    }
+
+    /// The write.
+    pub(crate) fn op(&self) -> Op<'_> {
+        if self.put { Op::Put(&self.bytes[self.key_len..]) } else { Op::Delete }
+    }
+}
+
+impl Borrow<[u8]> for Record {
+    fn borrow(&self) -> &[u8] {
+        self.key()
+    }
+}
+
+impl PartialEq for Record {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Record {}
+
+impl PartialOrd for Record {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Record {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(other.key())
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Record").field(&self.key()).field(&self.op()).finish()
+    }
+}
+
+/// One column's buffered writes, ordered by key.
+pub(crate) type ColumnWrites = BTreeSet<Record>;
+
 /// Writes to many columns, kept sorted by column and key, later writes to a key replacing earlier
-/// ones. The transaction owns its keys and values; nothing needs to outlive it.
+/// ones. The transaction owns its keys and values — each write one allocation holding both — so
+/// nothing needs to outlive it.
 ///
 /// ```
 /// use strata_core::{Column, Op, Transaction};
@@ -39,14 +107,22 @@ impl Op {
 /// tx.put(A, b"k", b"v1");
 /// tx.put(A, b"k", b"v2");
 /// tx.delete(A, b"gone");
-/// assert_eq!(tx.get(A, b"k"), Some(&Op::Put(b"v2".to_vec().into())));
-/// assert_eq!(tx.get(A, b"gone"), Some(&Op::Delete));
+/// assert_eq!(tx.get(A, b"k"), Some(Op::Put(b"v2")));
+/// assert_eq!(tx.get(A, b"gone"), Some(Op::Delete));
 /// assert_eq!(tx.len(), 2);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Transaction {
-    columns: BTreeMap<Column, BTreeMap<Box<[u8]>, Op>>,
+    columns: BTreeMap<Column, ColumnWrites>,
 }
+
+impl PartialEq for Transaction {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Transaction {}
 
 impl Transaction {
     /// An empty transaction.
@@ -56,13 +132,13 @@ impl Transaction {
 
     /// Buffers a put of `value` under `key` in `column`.
     pub fn put(&mut self, column: Column, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
-        let op = Op::Put(value.as_ref().into());
-        self.columns.entry(column).or_default().insert(key.as_ref().into(), op);
+        let record = Record::new(key.as_ref(), Some(value.as_ref()));
+        self.columns.entry(column).or_default().replace(record);
     }
 
     /// Buffers a delete of `key` in `column`.
     pub fn delete(&mut self, column: Column, key: impl AsRef<[u8]>) {
-        self.columns.entry(column).or_default().insert(key.as_ref().into(), Op::Delete);
+        self.columns.entry(column).or_default().replace(Record::new(key.as_ref(), None));
     }
 
     /// Buffers a typed put.
@@ -71,7 +147,7 @@ impl Transaction {
         key: &E,
         value: &E::Value<'_>,
     ) -> Result<(), EncodeError> {
-        let bytes = value.as_slice()?.into_boxed();
+        let bytes = value.as_slice()?;
         self.put(E::COLUMN, key.as_key().as_bytes(), bytes);
         Ok(())
     }
@@ -82,28 +158,33 @@ impl Transaction {
     }
 
     /// The buffered write to `key` in `column`, if there is one.
-    pub fn get(&self, column: Column, key: &[u8]) -> Option<&Op> {
-        self.columns.get(&column)?.get(key)
+    pub fn get(&self, column: Column, key: &[u8]) -> Option<Op<'_>> {
+        self.columns.get(&column)?.get(key).map(Record::op)
     }
 
     /// Folds `other` into this transaction; where both write a key, `other`'s write wins (a
     /// delete in `other` replaces a put here, and a put in `other` replaces a delete here).
     pub fn merge(&mut self, other: Transaction) {
-        for (column, ops) in other.columns {
+        for (column, writes) in other.columns {
             match self.columns.entry(column) {
                 btree_map::Entry::Vacant(slot) => {
-                    slot.insert(ops);
+                    slot.insert(writes);
                 }
-                btree_map::Entry::Occupied(mut slot) => slot.get_mut().extend(ops),
+                btree_map::Entry::Occupied(mut slot) => {
+                    let mine = slot.get_mut();
+                    for record in writes {
+                        mine.replace(record);
+                    }
+                }
             }
         }
     }
 
     /// Every buffered write, sorted by column then key.
-    pub fn iter(&self) -> impl Iterator<Item = (Column, &[u8], &Op)> + '_ {
-        self.columns
-            .iter()
-            .flat_map(|(column, ops)| ops.iter().map(move |(key, op)| (*column, &key[..], op)))
+    pub fn iter(&self) -> impl Iterator<Item = (Column, &[u8], Op<'_>)> + '_ {
+        self.columns.iter().flat_map(|(column, writes)| {
+            writes.iter().map(move |record| (*column, record.key(), record.op()))
+        })
     }
 
     /// The buffered writes to `column` whose keys fall in `range`, in key order.
@@ -114,31 +195,31 @@ impl Transaction {
     /// The buffered writes to `column` within a normalised [`KeyRange`].
     pub fn key_range(&self, column: Column, range: &KeyRange) -> TxRange<'_> {
         let inner = match self.columns.get(&column) {
-            // `BTreeMap::range` panics on inverted ranges, so empty ones never reach it.
-            Some(ops) if !range.is_empty() => Some(ops.range::<[u8], _>(range.as_bounds())),
+            // `BTreeSet::range` panics on inverted ranges, so empty ones never reach it.
+            Some(writes) if !range.is_empty() => Some(writes.range::<[u8], _>(range.as_bounds())),
             _ => None,
         };
         TxRange { inner }
     }
 
     /// The buffered writes to one column, for cursors over the transaction.
-    pub(crate) fn column_ops(&self, column: Column) -> Option<&BTreeMap<Box<[u8]>, Op>> {
+    pub(crate) fn column_writes(&self, column: Column) -> Option<&ColumnWrites> {
         self.columns.get(&column)
     }
 
     /// The columns this transaction writes to.
     pub fn columns(&self) -> impl Iterator<Item = Column> + '_ {
-        self.columns.iter().filter(|(_, ops)| !ops.is_empty()).map(|(column, _)| *column)
+        self.columns.iter().filter(|(_, writes)| !writes.is_empty()).map(|(column, _)| *column)
     }
 
     /// How many writes are buffered.
     pub fn len(&self) -> usize {
-        self.columns.values().map(BTreeMap::len).sum()
+        self.columns.values().map(BTreeSet::len).sum()
     }
 
     /// Whether nothing is buffered.
     pub fn is_empty(&self) -> bool {
-        self.columns.values().all(BTreeMap::is_empty)
+        self.columns.values().all(BTreeSet::is_empty)
     }
 
     /// Discards every buffered write.
@@ -149,20 +230,20 @@ impl Transaction {
 
 /// Buffered writes to one column within a range, in key order, from either end.
 pub struct TxRange<'a> {
-    inner: Option<btree_map::Range<'a, Box<[u8]>, Op>>,
+    inner: Option<btree_set::Range<'a, Record>>,
 }
 
 impl<'a> Iterator for TxRange<'a> {
-    type Item = (&'a [u8], &'a Op);
+    type Item = (&'a [u8], Op<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.as_mut()?.next().map(|(key, op)| (&key[..], op))
+        self.inner.as_mut()?.next().map(|record| (record.key(), record.op()))
     }
 }
 
 impl DoubleEndedIterator for TxRange<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.inner.as_mut()?.next_back().map(|(key, op)| (&key[..], op))
+        self.inner.as_mut()?.next_back().map(|record| (record.key(), record.op()))
     }
 }
 
@@ -173,8 +254,8 @@ mod tests {
     const A: Column = Column::new("a");
     const B: Column = Column::new("b");
 
-    fn put(value: &[u8]) -> Op {
-        Op::Put(value.into())
+    fn put(value: &[u8]) -> Op<'_> {
+        Op::Put(value)
     }
 
     #[test]
@@ -182,9 +263,9 @@ mod tests {
         let mut tx = Transaction::new();
         tx.put(A, b"k", b"1");
         tx.delete(A, b"k");
-        assert_eq!(tx.get(A, b"k"), Some(&Op::Delete));
+        assert_eq!(tx.get(A, b"k"), Some(Op::Delete));
         tx.put(A, b"k", b"2");
-        assert_eq!(tx.get(A, b"k"), Some(&put(b"2")));
+        assert_eq!(tx.get(A, b"k"), Some(put(b"2")));
         assert_eq!(tx.get(B, b"k"), None);
         assert_eq!(tx.len(), 1);
     }
@@ -205,8 +286,7 @@ mod tests {
         second.put(B, b"new", b"2");
 
         first.merge(second);
-        let all: Vec<_> =
-            first.iter().map(|(c, k, op)| (c.name(), k.to_vec(), op.clone())).collect();
+        let all: Vec<_> = first.iter().map(|(c, k, op)| (c.name(), k.to_vec(), op)).collect();
         assert_eq!(
             all,
             vec![

@@ -2,13 +2,12 @@
 //! the front one winning on equal keys, its tombstones hiding the key in both.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use crate::database::Cursor;
 use crate::error::Result;
 use crate::range::KeyRange;
-use crate::transaction::Op;
+use crate::transaction::{ColumnWrites, Op};
 
 /// A cursor whose entries may be deletion markers.
 pub trait Overlay: Cursor {
@@ -60,24 +59,24 @@ impl<C: Cursor> Overlay for Plain<C> {
 
 /// A cursor over one column's buffered writes in a transaction, deletes included.
 pub struct ShadowCursor<'a> {
-    ops: Option<&'a BTreeMap<Box<[u8]>, Op>>,
+    writes: Option<&'a ColumnWrites>,
     range: KeyRange,
-    current: Option<(&'a [u8], &'a Op)>,
+    current: Option<(&'a [u8], Op<'a>)>,
 }
 
 impl<'a> ShadowCursor<'a> {
-    pub(crate) fn new(ops: Option<&'a BTreeMap<Box<[u8]>, Op>>, range: KeyRange) -> Self {
-        Self { ops, range, current: None }
+    pub(crate) fn new(writes: Option<&'a ColumnWrites>, range: KeyRange) -> Self {
+        Self { writes, range, current: None }
     }
 
-    fn first_from(&self, from: Bound<&[u8]>) -> Option<(&'a [u8], &'a Op)> {
-        let (key, op) = self.ops?.range::<[u8], _>((from, Bound::Unbounded)).next()?;
-        self.range.contains(key).then_some((&key[..], op))
+    fn first_from(&self, from: Bound<&[u8]>) -> Option<(&'a [u8], Op<'a>)> {
+        let record = self.writes?.range::<[u8], _>((from, Bound::Unbounded)).next()?;
+        self.range.contains(record.key()).then(|| (record.key(), record.op()))
     }
 
-    fn last_before(&self, to: Bound<&[u8]>) -> Option<(&'a [u8], &'a Op)> {
-        let (key, op) = self.ops?.range::<[u8], _>((Bound::Unbounded, to)).next_back()?;
-        self.range.contains(key).then_some((&key[..], op))
+    fn last_before(&self, to: Bound<&[u8]>) -> Option<(&'a [u8], Op<'a>)> {
+        let record = self.writes?.range::<[u8], _>((Bound::Unbounded, to)).next_back()?;
+        self.range.contains(record.key()).then(|| (record.key(), record.op()))
     }
 }
 

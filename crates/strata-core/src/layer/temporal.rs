@@ -113,7 +113,7 @@ impl<L: ReadLayer> ReadLayer for Temporal<L> {
 
     fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
         match self.shadow.get(column, key) {
-            Some(Op::Put(value)) => Ok(Some(Slice::from(&value[..]))),
+            Some(Op::Put(value)) => Ok(Some(Slice::from(value))),
             Some(Op::Delete) => Ok(None),
             None => self.inner.get(column, key),
         }
@@ -121,7 +121,7 @@ impl<L: ReadLayer> ReadLayer for Temporal<L> {
 
     fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
         let base = self.inner.cursor(column, range)?;
-        let shadow = ShadowCursor::new(self.shadow.column_ops(column), range.clone());
+        let shadow = ShadowCursor::new(self.shadow.column_writes(column), range.clone());
         Ok(MergeCursor::new(shadow, base))
     }
 }
