@@ -430,8 +430,10 @@ impl Engine for Typed<'_> {
     }
 
     fn scan_prefix_owned(&mut self, prefix: &[u8]) -> usize {
-        // Typed items are always owned.
-        self.scan_prefix(prefix)
+        let context = ContextId(prefix.try_into().expect("a 32-byte context id"));
+        let items = self.handle.iter_prefix::<ContextState, _>(&context).expect("iter_prefix");
+        let entries: Vec<_> = items.collect::<Result<_, _>>().expect("read the entries");
+        entries.iter().map(|(_, value)| 64 + value.len()).sum()
     }
 
     fn scan_from(&mut self, from: &[u8], limit: usize) -> usize {
