@@ -35,6 +35,16 @@ use strata_core::{Column, Database, MemoryDb};
 #[cfg(feature = "rocksdb")]
 use strata_rocksdb::{RocksConfig, RocksDb};
 
+/// Writes `line` to standard error even while the test harness captures output, so that the
+/// figures of passing reliability tests (kill cycles, violations, commits before a full disk)
+/// show in CI logs, and a skipped test says why.
+pub fn report(line: &str) {
+    use std::io::Write as _;
+    // The harness captures the `print!` family only; a direct write reaches the terminal.
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
+}
+
 /// Columns every suite opens its databases with.
 pub const COLUMNS: [Column; 3] =
     [Column::new("alpha"), Column::new("beta"), Column::new("gamma").with_prefix_len(2)];

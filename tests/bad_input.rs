@@ -86,7 +86,7 @@ fn corrupted_table_files_give_typed_corruption_errors_and_spare_the_rest() {
             other => panic!("entry {n}: expected its value or a corruption error, got {other:?}"),
         }
     }
-    println!("{corrupt} entries report corruption, {good} read intact");
+    strata_testkit::report(&format!("{corrupt} entries report corruption, {good} read intact"));
     assert!(corrupt > 0, "the damage is reported");
     assert!(good > 0, "entries outside the damaged blocks still read");
 

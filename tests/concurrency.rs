@@ -174,13 +174,13 @@ fn hammer<D: Database + 'static>(backend: &str, db: D) {
         let logged = store.iter_prefix(LOG, &(id as u64).to_be_bytes()).expect("iterate").count();
         assert_eq!(logged as u64, *transfers, "writer {id}: every acknowledged transfer is logged");
     }
-    println!(
+    strata_testkit::report(&format!(
         "{backend}, {:.1?}: {} transfers, {} consistent full scans, {} batched reads, no torn read",
         started.elapsed(),
         counts.transfers.load(Ordering::Relaxed),
         counts.scans.load(Ordering::Relaxed),
         counts.reads.load(Ordering::Relaxed)
-    );
+    ));
 }
 
 #[test]

@@ -192,7 +192,9 @@ fn killed_writers_leave_whole_transactions_and_lose_no_acknowledged_one() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| rand::rng().random());
-    println!("crash test: {cycles} cycles, seed {seed} (replay with STRATA_CRASH_SEED={seed})");
+    strata_testkit::report(&format!(
+        "crash test: {cycles} cycles, seed {seed} (replay with STRATA_CRASH_SEED={seed})"
+    ));
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let started_at = Instant::now();
@@ -220,13 +222,13 @@ fn killed_writers_leave_whole_transactions_and_lose_no_acknowledged_one() {
         }
         committed = now;
     }
-    println!(
+    strata_testkit::report(&format!(
         "crash test: {cycles} kill cycles in {:.1?}: {during_open} during start-up or open, \
          {during_commit} with a commit in flight; {committed} transactions committed, \
          {acknowledged} acknowledged; {} violations (seed {seed})",
         started_at.elapsed(),
         violations.len()
-    );
+    ));
     assert!(violations.is_empty(), "violations:\n{}", violations.join("\n"));
     assert!(committed > 0, "no writer got to commit anything; the kill delays are too short");
 }

@@ -89,13 +89,15 @@ fn a_full_disk_fails_commits_with_a_typed_error_and_loses_nothing() {
         s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
     });
     if !is_root {
-        println!("skipped: mounting a small tmpfs needs root, and this test runs as another user");
+        strata_testkit::report(
+            "skipped: mounting a small tmpfs needs root, and this test runs as another user",
+        );
         return;
     }
     let tmpfs = match Tmpfs::mount() {
         Ok(tmpfs) => tmpfs,
         Err(why) => {
-            println!("skipped: cannot mount a tmpfs here: {why}");
+            strata_testkit::report(&format!("skipped: cannot mount a tmpfs here: {why}"));
             return;
         }
     };
@@ -114,7 +116,9 @@ fn a_full_disk_fails_commits_with_a_typed_error_and_loses_nothing() {
         }
         assert!(n < 100_000, "the disk never filled");
     };
-    println!("disk full after {acknowledged} acknowledged commits: {failure}");
+    strata_testkit::report(&format!(
+        "disk full after {acknowledged} acknowledged commits: {failure}"
+    ));
     assert!(
         matches!(failure, Error::StorageFull(_)),
         "a typed storage-full error, got {failure:?}"
@@ -135,11 +139,11 @@ fn a_full_disk_fails_commits_with_a_typed_error_and_loses_nothing() {
     let mut store = open(&db_path);
     let found = present(&store, acknowledged + 2);
     assert_eq!(found[..acknowledged as usize], (1..=acknowledged).collect::<Vec<_>>()[..]);
-    println!(
+    strata_testkit::report(&format!(
         "after freeing {} MiB and reopening: {} commits present, all {acknowledged} acknowledged ones intact",
         FILLER_BYTES >> 20,
         found.len()
-    );
+    ));
     // And the database takes writes again.
     store.apply(&transaction(1_000_000)).expect("commit after space was freed");
 }
