@@ -45,6 +45,15 @@ pub fn report(line: &str) {
     let _ = writeln!(stderr, "{line}");
 }
 
+/// A command that runs one ignored test of the current test binary in a child process, with its
+/// output uncaptured: how a test gets a process it can kill, or run as another user.
+pub fn child_test(name: &str) -> std::process::Command {
+    let mut command =
+        std::process::Command::new(std::env::current_exe().expect("the running test binary"));
+    command.args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"]);
+    command
+}
+
 /// Columns every suite opens its databases with.
 pub const COLUMNS: [Column; 3] =
     [Column::new("alpha"), Column::new("beta"), Column::new("gamma").with_prefix_len(2)];

@@ -480,12 +480,18 @@ impl<'a> Raw<'a> {
         Self { db, state: cf(STATE), columns, write: WriteOptions::default() }
     }
 
-    fn scan(&self, from: &[u8], end: Vec<u8>, limit: usize) -> usize {
+    /// An iterator over `from`'s context, bounded as Strata bounds its own, positioned at `from`.
+    fn seek(&self, from: &[u8]) -> rocksdb::DBRawIterator<'a> {
         let mut options = ReadOptions::default();
         options.set_iterate_lower_bound(from.to_vec());
-        options.set_iterate_upper_bound(end);
+        options.set_iterate_upper_bound(context_end(from));
         let mut iter = self.db.raw_iterator_cf_opt(self.state, options);
         iter.seek(from);
+        iter
+    }
+
+    fn scan(&self, from: &[u8], limit: usize) -> usize {
+        let mut iter = self.seek(from);
         let mut total = 0;
         let mut seen = 0;
         while let Some((key, value)) = iter.item() {
@@ -516,15 +522,11 @@ impl Engine for Raw<'_> {
     }
 
     fn scan_prefix(&mut self, prefix: &[u8]) -> usize {
-        self.scan(prefix, context_end(prefix), usize::MAX)
+        self.scan(prefix, usize::MAX)
     }
 
     fn scan_prefix_owned(&mut self, prefix: &[u8]) -> usize {
-        let mut options = ReadOptions::default();
-        options.set_iterate_lower_bound(prefix.to_vec());
-        options.set_iterate_upper_bound(context_end(prefix));
-        let mut iter = self.db.raw_iterator_cf_opt(self.state, options);
-        iter.seek(prefix);
+        let mut iter = self.seek(prefix);
         let mut entries: Vec<strata_core::RawEntry> = Vec::new();
         while let Some((key, value)) = iter.item() {
             entries.push((key.into(), value.into()));
@@ -535,7 +537,7 @@ impl Engine for Raw<'_> {
     }
 
     fn scan_from(&mut self, from: &[u8], limit: usize) -> usize {
-        self.scan(from, context_end(from), limit)
+        self.scan(from, limit)
     }
 
     fn put(&mut self, key: &[u8], value: &[u8]) {

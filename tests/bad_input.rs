@@ -8,7 +8,6 @@
 use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use strata_core::{Column, Error, Handle, ReadLayer, Store, Transaction, WriteLayer};
 use strata_node::{ContextId, ContextState, STATE, StateKey};
@@ -138,10 +137,8 @@ fn unreadable_directories_are_a_permission_error() {
         use std::os::unix::fs::MetadataExt as _;
         m.uid() == 0
     });
-    let mut child = Command::new(std::env::current_exe().expect("the test binary"));
-    child
-        .args(["--exact", "open_unreadable_child", "--ignored", "--nocapture", "--test-threads=1"])
-        .env("STRATA_UNREADABLE_DIR", &db);
+    let mut child = strata_testkit::child_test("open_unreadable_child");
+    child.env("STRATA_UNREADABLE_DIR", &db);
     if running_as_root {
         // Root reads anything, so the child opens the directory as `nobody`.
         child.uid(65534).gid(65534);

@@ -13,7 +13,7 @@
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -93,8 +93,7 @@ struct Report {
 }
 
 fn run_writer(dir: &Path, kill_after: Duration) -> Report {
-    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
-        .args(["--exact", "crash_writer_child", "--ignored", "--nocapture", "--test-threads=1"])
+    let mut child = strata_testkit::child_test("crash_writer_child")
         .env(DIR_VAR, dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
