@@ -107,7 +107,7 @@ fn order(engines: usize, round: usize) -> Vec<usize> {
     order
 }
 
-/// Times `ops` operations starting at `first`; returns items per second and the peak-RSS rise.
+/// Times `ops` operations, `op(0)` to `op(ops - 1)`; returns items per second and the peak-RSS rise.
 fn sample(ops: usize, items: u64, mut op: impl FnMut(usize) -> Duration) -> (f64, u64) {
     memory::reset_peak();
     let before = memory::current();
@@ -126,10 +126,43 @@ fn calibrate(settings: &Settings, mut op: impl FnMut(usize)) -> usize {
     loop {
         op(ops);
         ops += 1;
-        if start.elapsed() >= settings.sample || (!settings.full && ops >= 4) {
+        if ops >= 2 && (!settings.full || start.elapsed() >= settings.sample) {
             return ops;
         }
     }
+}
+
+/// What the sampling loop asks of one side.
+enum Call {
+    /// Run and time operation `n`.
+    Op(usize),
+    /// A sample of this side just ended (untimed): let background work finish.
+    SampleEnd,
+}
+
+/// Samples every supported side once per round, in a shuffled order, `ops` operations a sample.
+/// `call(side, Call::Op(n))` returns how long operation `n` took.
+fn rounds(
+    settings: &Settings,
+    supported: &[bool],
+    ops: usize,
+    items: u64,
+    mut call: impl FnMut(usize, Call) -> Duration,
+) -> Vec<Samples> {
+    let mut results = vec![Samples::default(); supported.len()];
+    for round in 0..settings.rounds {
+        for side in order(supported.len(), round) {
+            if !supported[side] {
+                continue;
+            }
+            let first = round * ops;
+            let (throughput, rise) = sample(ops, items, |n| call(side, Call::Op(first + n)));
+            results[side].throughput.push(throughput);
+            results[side].peak_rise = results[side].peak_rise.max(rise);
+            call(side, Call::SampleEnd);
+        }
+    }
+    results
 }
 
 fn timed(f: impl FnOnce()) -> Duration {
@@ -168,26 +201,20 @@ fn run_workload(
     let ops = calibrate(settings, |n| {
         black_box((workload.run)(engines[0].as_mut(), data, n));
     });
-    let mut results = vec![Samples::default(); engines.len()];
-    for round in 0..settings.rounds {
-        for e in order(engines.len(), round) {
-            if !supported[e] {
-                continue;
-            }
-            let engine = engines[e].as_mut();
-            let first = round * ops;
-            let (throughput, rise) = sample(ops, workload.items, |n| {
-                timed(|| {
-                    black_box((workload.run)(engine, data, first + n));
-                })
-            });
-            results[e].throughput.push(throughput);
-            results[e].peak_rise = results[e].peak_rise.max(rise);
-            if workload.writes {
-                engine.quiesce();
+    let results = rounds(settings, &supported, ops, workload.items, |e, call| {
+        let engine = engines[e].as_mut();
+        match call {
+            Call::Op(n) => timed(|| {
+                black_box((workload.run)(engine, data, n));
+            }),
+            Call::SampleEnd => {
+                if workload.writes {
+                    engine.quiesce();
+                }
+                Duration::ZERO
             }
         }
-    }
+    });
     results.into_iter().zip(supported).map(|(samples, ok)| ok.then_some(samples)).collect()
 }
 
@@ -332,27 +359,13 @@ type Op<'o> = Box<dyn FnMut(usize) -> Duration + 'o>;
 
 /// Samples both sides of a pair, alternating which goes first.
 fn run_pair(settings: &Settings, items: u64, ops: &mut [Op<'_>; 2]) -> Vec<Samples> {
-    let per_sample = {
-        let start = Instant::now();
-        let mut n = 0;
-        loop {
-            ops[0](n);
-            n += 1;
-            if !settings.full || (n >= 2 && start.elapsed() >= settings.sample) {
-                break n;
-            }
-        }
-    };
-    let mut results = vec![Samples::default(); 2];
-    for round in 0..settings.rounds {
-        for side in order(2, round) {
-            let first = round * per_sample;
-            let (throughput, rise) = sample(per_sample, items, |n| ops[side](first + n));
-            results[side].throughput.push(throughput);
-            results[side].peak_rise = results[side].peak_rise.max(rise);
-        }
-    }
-    results
+    let per_sample = calibrate(settings, |n| {
+        ops[0](n);
+    });
+    rounds(settings, &[true, true], per_sample, items, |side, call| match call {
+        Call::Op(n) => ops[side](n),
+        Call::SampleEnd => Duration::ZERO,
+    })
 }
 
 /// The `Temporal` overlay over the loaded data against the same data committed.
