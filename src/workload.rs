@@ -294,15 +294,17 @@ fn context_end(key: &[u8]) -> Vec<u8> {
     KeyRange::prefix(&key[..32]).end().expect("a context prefix has an end").to_vec()
 }
 
-/// Strata's RocksDB store through the raw-bytes API.
+/// Strata's RocksDB store through the raw-bytes API, reusing one transaction for its writes as a
+/// node's commit loop does.
 pub struct Strata<'a> {
     store: Store<&'a RocksDb>,
+    tx: Transaction,
 }
 
 impl<'a> Strata<'a> {
     /// The engine over `db`.
     pub fn new(db: &'a RocksDb) -> Self {
-        Self { store: Store::new(db) }
+        Self { store: Store::new(db), tx: Transaction::new() }
     }
 }
 
@@ -369,22 +371,22 @@ impl Engine for Strata<'_> {
     }
 
     fn put_batch(&mut self, entries: &[(Vec<u8>, Vec<u8>)]) {
-        let mut tx = Transaction::new();
+        self.tx.clear();
         for (key, value) in entries {
-            tx.put(STATE, key, value);
+            self.tx.put(STATE, key, value);
         }
-        self.store.apply(&tx).expect("apply");
+        self.store.apply(&self.tx).expect("apply");
     }
 
     fn commit(&mut self, writes: &[Write]) -> Option<()> {
-        let mut tx = Transaction::new();
+        self.tx.clear();
         for write in writes {
             match &write.value {
-                Some(value) => tx.put(write.column, &write.key, value),
-                None => tx.delete(write.column, &write.key),
+                Some(value) => self.tx.put(write.column, &write.key, value),
+                None => self.tx.delete(write.column, &write.key),
             }
         }
-        self.store.apply(&tx).expect("apply");
+        self.store.apply(&self.tx).expect("apply");
         Some(())
     }
 }
@@ -392,12 +394,13 @@ impl Engine for Strata<'_> {
 /// Strata's RocksDB store through the typed API: `ContextState` keys, encoded and decoded.
 pub struct Typed<'a> {
     handle: Handle<Store<&'a RocksDb>>,
+    tx: Transaction,
 }
 
 impl<'a> Typed<'a> {
     /// The engine over `db`.
     pub fn new(db: &'a RocksDb) -> Self {
-        Self { handle: Handle::new(Store::new(db)) }
+        Self { handle: Handle::new(Store::new(db)), tx: Transaction::new() }
     }
 }
 
@@ -451,11 +454,11 @@ impl Engine for Typed<'_> {
     }
 
     fn put_batch(&mut self, entries: &[(Vec<u8>, Vec<u8>)]) {
-        let mut tx = Transaction::new();
+        self.tx.clear();
         for (key, value) in entries {
-            tx.put_entry(&typed(key), &Slice::from(&value[..])).expect("encode");
+            self.tx.put_entry(&typed(key), &Slice::from(&value[..])).expect("encode");
         }
-        self.handle.layer_mut().apply(&tx).expect("apply");
+        self.handle.layer_mut().apply(&self.tx).expect("apply");
     }
 
     fn commit(&mut self, _: &[Write]) -> Option<()> {
@@ -464,7 +467,8 @@ impl Engine for Typed<'_> {
     }
 }
 
-/// Raw `rocksdb`, column family handles resolved once, as a careful user would write it.
+/// Raw `rocksdb` as a careful user would write it: column family handles resolved once, and each
+/// write batch sized up front (rust-rocksdb consumes a batch on write, so it cannot be reused).
 pub struct Raw<'a> {
     db: &'a DB,
     state: &'a ColumnFamily,
@@ -545,7 +549,8 @@ impl Engine for Raw<'_> {
     }
 
     fn put_batch(&mut self, entries: &[(Vec<u8>, Vec<u8>)]) {
-        let mut batch = WriteBatch::default();
+        let mut batch =
+            WriteBatch::with_capacity_bytes(batch_bytes(entries.iter().map(|(k, v)| (k, v))));
         for (key, value) in entries {
             batch.put_cf(self.state, key, value);
         }
@@ -553,7 +558,9 @@ impl Engine for Raw<'_> {
     }
 
     fn commit(&mut self, writes: &[Write]) -> Option<()> {
-        let mut batch = WriteBatch::default();
+        let entries =
+            writes.iter().map(|w| (&w.key, w.value.as_ref().map_or(&[][..], Vec::as_slice)));
+        let mut batch = WriteBatch::with_capacity_bytes(batch_bytes(entries));
         for write in writes {
             let (_, cf) = self.columns.iter().find(|(c, _)| *c == write.column)?;
             match &write.value {
@@ -564,6 +571,12 @@ impl Engine for Raw<'_> {
         self.db.write_opt(batch, &self.write).expect("write");
         Some(())
     }
+}
+
+/// An upper bound on a RocksDB write batch holding `entries`: a 12-byte header, then per entry a
+/// tag, a column family id and two varint lengths.
+fn batch_bytes<K: AsRef<[u8]>, V: AsRef<[u8]>>(entries: impl Iterator<Item = (K, V)>) -> usize {
+    12 + entries.map(|(key, value)| 16 + key.as_ref().len() + value.as_ref().len()).sum::<usize>()
 }
 
 /// A ratio a workload must reach, and against which engine.

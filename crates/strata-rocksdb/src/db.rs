@@ -417,14 +417,14 @@ impl Database for RocksDb {
 
     fn apply(&self, transaction: &Transaction) -> Result<()> {
         // Resolve every column before writing anything, so an unknown one changes nothing.
-        let families = transaction
-            .columns()
-            .map(|column| self.cf(column).map(|cf| (column, cf)))
-            .collect::<Result<Vec<_>>>()?;
+        for column in transaction.columns() {
+            self.cf(column)?;
+        }
         // rust-rocksdb consumes a batch on write, so it cannot be reused; sizing it up front
         // gives the same effect: one allocation instead of repeated growth.
         let mut batch = WriteBatch::with_capacity_bytes(batch_bytes(transaction));
-        for (column, cf) in families {
+        for column in transaction.columns() {
+            let cf = self.cf(column)?;
             for (key, op) in transaction.key_range(column, &KeyRange::all()) {
                 match op {
                     Op::Put(value) => batch.put_cf(cf, key, value),
@@ -441,11 +441,7 @@ impl Database for RocksDb {
 fn batch_bytes(transaction: &Transaction) -> usize {
     const HEADER: usize = 12;
     const RECORD: usize = 16;
-    transaction
-        .iter()
-        .map(|(_, key, op)| RECORD + key.len() + op.value().map_or(0, <[u8]>::len))
-        .sum::<usize>()
-        + HEADER
+    HEADER + RECORD * transaction.len() + transaction.bytes()
 }
 
 /// Read options for one cursor: its range as RocksDB iterate bounds, and total-order seeks unless

@@ -7,7 +7,7 @@ use std::ops::Bound;
 use crate::database::Cursor;
 use crate::error::Result;
 use crate::range::KeyRange;
-use crate::transaction::{ColumnWrites, Op};
+use crate::transaction::{ColumnWrites, Op, Position};
 
 /// A cursor whose entries may be deletion markers.
 pub trait Overlay: Cursor {
@@ -57,50 +57,74 @@ impl<C: Cursor> Overlay for Plain<C> {
     }
 }
 
-/// A cursor over one column's buffered writes in a transaction, deletes included.
+/// A cursor over one column's buffered writes in a transaction, deletes included. It keeps its
+/// place in the transaction's index, so a step is an increment and only seeks search.
 pub struct ShadowCursor<'a> {
     writes: Option<&'a ColumnWrites>,
     range: KeyRange,
+    position: Option<Position>,
     current: Option<(&'a [u8], Op<'a>)>,
 }
 
 impl<'a> ShadowCursor<'a> {
     pub(crate) fn new(writes: Option<&'a ColumnWrites>, range: KeyRange) -> Self {
-        Self { writes, range, current: None }
+        Self { writes, range, position: None, current: None }
     }
 
-    fn first_from(&self, from: Bound<&[u8]>) -> Option<(&'a [u8], Op<'a>)> {
-        let record = self.writes?.range::<[u8], _>((from, Bound::Unbounded)).next()?;
-        self.range.contains(record.key()).then(|| (record.key(), record.op()))
+    /// Moves to `position` — invalid when it is `None` or its entry lies outside the range.
+    fn settle(&mut self, position: Option<Position>) {
+        let writes = self.writes;
+        self.current = position
+            .zip(writes)
+            .and_then(|(position, writes)| writes.entry(position))
+            .filter(|(key, _)| self.range.contains(key));
+        self.position = position.filter(|_| self.current.is_some());
     }
 
-    fn last_before(&self, to: Bound<&[u8]>) -> Option<(&'a [u8], Op<'a>)> {
-        let record = self.writes?.range::<[u8], _>((Bound::Unbounded, to)).next_back()?;
-        self.range.contains(record.key()).then(|| (record.key(), record.op()))
+    /// The first position at or after `from`.
+    fn first_from(&self, from: Bound<&[u8]>) -> Option<Position> {
+        self.writes.map(|writes| writes.seek(from))
+    }
+
+    /// The last position before `to`.
+    fn last_before(&self, to: Bound<&[u8]>) -> Option<Position> {
+        let writes = self.writes?;
+        let after = match to {
+            Bound::Included(key) => writes.seek(Bound::Excluded(key)),
+            Bound::Excluded(key) => writes.seek(Bound::Included(key)),
+            Bound::Unbounded => writes.end(),
+        };
+        writes.prev(after)
     }
 }
 
 impl Cursor for ShadowCursor<'_> {
     fn seek(&mut self, key: &[u8]) {
-        self.current = self.first_from(Bound::Included(key.max(self.range.start())));
+        let position = self.first_from(Bound::Included(key.max(self.range.start())));
+        self.settle(position);
     }
     fn seek_for_prev(&mut self, key: &[u8]) {
-        self.current = match self.range.end() {
+        let position = match self.range.end() {
             Some(end) if key >= end => self.last_before(Bound::Excluded(end)),
             _ => self.last_before(Bound::Included(key)),
         };
+        self.settle(position);
     }
     fn seek_to_first(&mut self) {
-        self.current = self.first_from(Bound::Included(self.range.start()));
+        let position = self.first_from(Bound::Included(self.range.start()));
+        self.settle(position);
     }
     fn seek_to_last(&mut self) {
-        self.current = self.last_before(self.range.end().map_or(Bound::Unbounded, Bound::Excluded));
+        let position = self.last_before(self.range.end().map_or(Bound::Unbounded, Bound::Excluded));
+        self.settle(position);
     }
     fn next(&mut self) {
-        self.current = self.current.and_then(|(key, _)| self.first_from(Bound::Excluded(key)));
+        let position = self.position.zip(self.writes).map(|(at, writes)| writes.next(at));
+        self.settle(position);
     }
     fn prev(&mut self) {
-        self.current = self.current.and_then(|(key, _)| self.last_before(Bound::Excluded(key)));
+        let position = self.position.zip(self.writes).and_then(|(at, writes)| writes.prev(at));
+        self.settle(position);
     }
     fn key(&self) -> Option<&[u8]> {
         self.current.map(|(key, _)| key)

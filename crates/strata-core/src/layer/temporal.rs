@@ -139,7 +139,9 @@ impl<L: ReadLayer> WriteLayer for Temporal<L> {
 
     /// Buffers every write of `transaction`; later writes win over earlier buffered ones.
     fn apply(&mut self, transaction: &Transaction) -> Result<()> {
-        self.shadow.merge(transaction.clone());
+        for (column, key, op) in transaction.iter() {
+            self.shadow.write(column, key, op);
+        }
         Ok(())
     }
 }

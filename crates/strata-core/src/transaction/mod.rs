@@ -1,10 +1,12 @@
 //! [`Transaction`]: a sorted set of writes to many columns, applied as one atomic write.
 
-use std::borrow::Borrow;
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, btree_map, btree_set};
-use std::fmt;
+mod writes;
 
+use std::collections::{BTreeMap, btree_map};
+use std::ops::Bound;
+
+use self::writes::Span;
+pub(crate) use self::writes::{ColumnWrites, Position};
 use crate::column::Column;
 use crate::error::EncodeError;
 use crate::key::AsKeyParts;
@@ -30,74 +32,15 @@ impl<'a> Op<'a> {
     }
 }
 
-/// One buffered write as a transaction stores it: the key and, for a put, the value, in a single
-/// allocation. Records are compared, ordered and borrowed by their key alone, so one column's
-/// records form a set searched with plain `&[u8]`, and a later write to a key replaces the
-/// earlier record.
-#[derive(Clone)]
-pub(crate) struct Record {
-    bytes: Box<[u8]>,
-    key_len: usize,
-    put: bool,
-}
-
-impl Record {
-    fn new(key: &[u8], value: Option<&[u8]>) -> Self {
-        let mut bytes = Vec::with_capacity(key.len() + value.map_or(0, <[u8]>::len));
-        bytes.extend_from_slice(key);
-        bytes.extend_from_slice(value.unwrap_or_default());
-        Self { bytes: bytes.into_boxed_slice(), key_len: key.len(), put: value.is_some() }
-    }
-
-    /// The key written.
-    pub(crate) fn key(&self) -> &[u8] {
-        &self.bytes[..self.key_len]
-    }
-
-    /// The write.
-    pub(crate) fn op(&self) -> Op<'_> {
-        if self.put { Op::Put(&self.bytes[self.key_len..]) } else { Op::Delete }
-    }
-}
-
-impl Borrow<[u8]> for Record {
-    fn borrow(&self) -> &[u8] {
-        self.key()
-    }
-}
-
-impl PartialEq for Record {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for Record {}
-
-impl PartialOrd for Record {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Record {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key().cmp(other.key())
-    }
-}
-
-impl fmt::Debug for Record {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Record").field(&self.key()).field(&self.op()).finish()
-    }
-}
-
-/// One column's buffered writes, ordered by key.
-pub(crate) type ColumnWrites = BTreeSet<Record>;
-
 /// Writes to many columns, kept sorted by column and key, later writes to a key replacing earlier
-/// ones. The transaction owns its keys and values — each write one allocation holding both — so
-/// nothing needs to outlive it.
+/// ones. The transaction owns its keys and values, so nothing needs to outlive it.
+///
+/// Each column's writes are a log of their bytes with a sorted index over it (the design of
+/// RocksDB's `WriteBatchWithIndex`): a write costs no allocation of its own, and [`clear`]
+/// keeps the buffers, so a transaction reused for batch after batch stops allocating once it has
+/// grown to the largest batch. `docs/design.md` describes the layout.
+///
+/// [`clear`]: Transaction::clear
 ///
 /// ```
 /// use strata_core::{Column, Op, Transaction};
@@ -132,13 +75,17 @@ impl Transaction {
 
     /// Buffers a put of `value` under `key` in `column`.
     pub fn put(&mut self, column: Column, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
-        let record = Record::new(key.as_ref(), Some(value.as_ref()));
-        self.columns.entry(column).or_default().replace(record);
+        self.write(column, key.as_ref(), Op::Put(value.as_ref()));
     }
 
     /// Buffers a delete of `key` in `column`.
     pub fn delete(&mut self, column: Column, key: impl AsRef<[u8]>) {
-        self.columns.entry(column).or_default().replace(Record::new(key.as_ref(), None));
+        self.write(column, key.as_ref(), Op::Delete);
+    }
+
+    /// Buffers `op` on `key` in `column`.
+    pub fn write(&mut self, column: Column, key: &[u8], op: Op<'_>) {
+        self.columns.entry(column).or_default().write(key, op.value());
     }
 
     /// Buffers a typed put.
@@ -159,7 +106,7 @@ impl Transaction {
 
     /// The buffered write to `key` in `column`, if there is one.
     pub fn get(&self, column: Column, key: &[u8]) -> Option<Op<'_>> {
-        self.columns.get(&column)?.get(key).map(Record::op)
+        self.columns.get(&column)?.get(key)
     }
 
     /// Folds `other` into this transaction; where both write a key, `other`'s write wins (a
@@ -172,8 +119,8 @@ impl Transaction {
                 }
                 btree_map::Entry::Occupied(mut slot) => {
                     let mine = slot.get_mut();
-                    for record in writes {
-                        mine.replace(record);
+                    for (key, op) in writes.iter() {
+                        mine.write(key, op.value());
                     }
                 }
             }
@@ -182,9 +129,9 @@ impl Transaction {
 
     /// Every buffered write, sorted by column then key.
     pub fn iter(&self) -> impl Iterator<Item = (Column, &[u8], Op<'_>)> + '_ {
-        self.columns.iter().flat_map(|(column, writes)| {
-            writes.iter().map(move |record| (*column, record.key(), record.op()))
-        })
+        self.columns
+            .iter()
+            .flat_map(|(column, writes)| writes.iter().map(move |(key, op)| (*column, key, op)))
     }
 
     /// The buffered writes to `column` whose keys fall in `range`, in key order.
@@ -194,11 +141,11 @@ impl Transaction {
 
     /// The buffered writes to `column` within a normalised [`KeyRange`].
     pub fn key_range(&self, column: Column, range: &KeyRange) -> TxRange<'_> {
-        let inner = match self.columns.get(&column) {
-            // `BTreeSet::range` panics on inverted ranges, so empty ones never reach it.
-            Some(writes) if !range.is_empty() => Some(writes.range::<[u8], _>(range.as_bounds())),
-            _ => None,
-        };
+        let inner = self.columns.get(&column).filter(|_| !range.is_empty()).map(|writes| {
+            let front = writes.seek(Bound::Included(range.start()));
+            let back = range.end().map_or(writes.end(), |end| writes.seek(Bound::Included(end)));
+            writes.span(front, back)
+        });
         TxRange { inner }
     }
 
@@ -209,41 +156,48 @@ impl Transaction {
 
     /// The columns this transaction writes to.
     pub fn columns(&self) -> impl Iterator<Item = Column> + '_ {
-        self.columns.iter().filter(|(_, writes)| !writes.is_empty()).map(|(column, _)| *column)
+        self.columns.iter().filter(|(_, writes)| writes.len() > 0).map(|(column, _)| *column)
     }
 
-    /// How many writes are buffered.
+    /// How many writes are buffered (one per key and column).
     pub fn len(&self) -> usize {
-        self.columns.values().map(BTreeSet::len).sum()
+        self.columns.values().map(ColumnWrites::len).sum()
     }
 
     /// Whether nothing is buffered.
     pub fn is_empty(&self) -> bool {
-        self.columns.values().all(BTreeSet::is_empty)
+        self.columns.values().all(|writes| writes.len() == 0)
     }
 
-    /// Discards every buffered write.
+    /// The total length of the buffered keys and values: what the transaction will write, before
+    /// any backend's own framing.
+    pub fn bytes(&self) -> usize {
+        self.columns.values().map(ColumnWrites::bytes).sum()
+    }
+
+    /// Discards every buffered write. The transaction keeps the memory it has grown, ready for
+    /// the next writes; drop it (or start a new one) to give that memory back.
     pub fn clear(&mut self) {
-        self.columns.clear();
+        self.columns.values_mut().for_each(ColumnWrites::clear);
     }
 }
 
 /// Buffered writes to one column within a range, in key order, from either end.
 pub struct TxRange<'a> {
-    inner: Option<btree_set::Range<'a, Record>>,
+    inner: Option<Span<'a>>,
 }
 
 impl<'a> Iterator for TxRange<'a> {
     type Item = (&'a [u8], Op<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.as_mut()?.next().map(|record| (record.key(), record.op()))
+        self.inner.as_mut()?.next()
     }
 }
 
 impl DoubleEndedIterator for TxRange<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.inner.as_mut()?.next_back().map(|record| (record.key(), record.op()))
+        self.inner.as_mut()?.next_back()
     }
 }
 

@@ -1,0 +1,423 @@
+//! One column's buffered writes: a log of every key and value in one growing buffer, and a
+//! sorted index of the live writes over it, kept in short runs.
+//!
+//! This is the shape of RocksDB's `WriteBatchWithIndex`: a write appends its bytes and inserts one
+//! entry into the index, with no allocation of its own. An index entry carries the first eight
+//! bytes of its key, so a search compares integers and reads the log only to break ties. A run of the index holds at most
+//! [`RUN`] entries, so an insert moves little memory however large the transaction grows;
+//! the runs themselves are found by a binary search over their last keys. Stepping from one entry
+//! to the next is an index increment, which is what a cursor over the writes does most.
+//!
+//! A write to a key already buffered replaces the slot in the index and leaves the old bytes in
+//! the log; once such dead bytes outweigh the live ones (and [`SLACK`]), the log is rewritten
+//! with only the live writes, so memory stays within a constant factor of what is buffered.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::ops::Bound;
+
+use super::Op;
+
+/// The most entries one run of the index holds before it splits in two.
+const RUN: usize = if cfg!(test) { 4 } else { 256 };
+/// Dead bytes always tolerated in the log before it is compacted.
+const SLACK: usize = if cfg!(test) { 64 } else { 64 << 10 };
+
+/// Where one write's key and value lie in the log.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    start: usize,
+    key_len: usize,
+    value_len: usize,
+    put: bool,
+}
+
+impl Slot {
+    fn len(self) -> usize {
+        self.key_len + self.value_len
+    }
+}
+
+/// One entry of the index: a live write's slot, and the first eight bytes of its key, which
+/// settle most comparisons without a look into the log.
+#[derive(Debug, Clone, Copy)]
+struct Indexed {
+    head: u64,
+    slot: usize,
+}
+
+/// A key searched for, with its head taken once.
+#[derive(Debug, Clone, Copy)]
+struct Probe<'k> {
+    key: &'k [u8],
+    head: u64,
+}
+
+impl<'k> Probe<'k> {
+    fn new(key: &'k [u8]) -> Self {
+        Self { key, head: head(key) }
+    }
+}
+
+/// The first eight bytes of `key` as a big-endian integer, zero-padded. Two keys whose heads
+/// differ are ordered as their heads are; keys with equal heads need a full comparison.
+fn head(key: &[u8]) -> u64 {
+    let mut bytes = [0; 8];
+    let len = key.len().min(8);
+    bytes[..len].copy_from_slice(&key[..len]);
+    u64::from_be_bytes(bytes)
+}
+
+/// A place in the index: run `run`, entry `index`. The position past the last entry is
+/// `{ run: runs.len(), index: 0 }`, so positions compare in key order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Position {
+    run: usize,
+    index: usize,
+}
+
+/// One column's buffered writes, ordered by key, each key once (its latest write).
+#[derive(Clone, Default)]
+pub(crate) struct ColumnWrites {
+    /// Every key and value written, in write order; superseded ones until the next compaction.
+    log: Vec<u8>,
+    /// Where each write lies in `log`, by slot number.
+    slots: Vec<Slot>,
+    /// The live writes in key order, in runs of 1 to [`RUN`].
+    runs: Vec<Vec<Indexed>>,
+    /// Emptied runs kept by [`ColumnWrites::clear`] for the next writes.
+    spare: Vec<Vec<Indexed>>,
+    /// How many keys are buffered.
+    len: usize,
+    /// Bytes of `log` that belong to live writes.
+    live_bytes: usize,
+}
+
+impl ColumnWrites {
+    /// How `entry`'s key compares with `probe`'s.
+    fn compare(&self, entry: Indexed, probe: Probe<'_>) -> Ordering {
+        entry.head.cmp(&probe.head).then_with(|| self.key(entry.slot).cmp(probe.key))
+    }
+
+    fn key(&self, slot: usize) -> &[u8] {
+        let Slot { start, key_len, .. } = self.slots[slot];
+        &self.log[start..start + key_len]
+    }
+
+    fn op(&self, slot: usize) -> Op<'_> {
+        let Slot { start, key_len, value_len, put } = self.slots[slot];
+        if put {
+            Op::Put(&self.log[start + key_len..start + key_len + value_len])
+        } else {
+            Op::Delete
+        }
+    }
+
+    /// How many keys are buffered.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Total length of the buffered keys and values.
+    pub(crate) fn bytes(&self) -> usize {
+        self.live_bytes
+    }
+
+    /// Buffers a write of `key`: a put of `value`, or a delete when it is `None`. A later write
+    /// to a key replaces the earlier one.
+    pub(crate) fn write(&mut self, key: &[u8], value: Option<&[u8]>) {
+        let probe = Probe::new(key);
+        let entry = Indexed { head: probe.head, slot: self.slots.len() };
+        match self.run_for(Bound::Included(probe)) {
+            None => {
+                let run = self.new_run([entry]);
+                self.runs.push(run);
+                self.len += 1;
+            }
+            Some(run) => match self.runs[run].binary_search_by(|&e| self.compare(e, probe)) {
+                Ok(index) => {
+                    let old = std::mem::replace(&mut self.runs[run][index], entry);
+                    self.live_bytes -= self.slots[old.slot].len();
+                }
+                Err(index) => {
+                    self.runs[run].insert(index, entry);
+                    self.len += 1;
+                    if self.runs[run].len() > RUN {
+                        let half = self.runs[run].len() / 2;
+                        let mut tail = self.new_run([]);
+                        tail.extend(self.runs[run].drain(half..));
+                        self.runs.insert(run + 1, tail);
+                    }
+                }
+            },
+        }
+        let value_len = value.map_or(0, <[u8]>::len);
+        let start = self.log.len();
+        self.log.extend_from_slice(key);
+        self.log.extend_from_slice(value.unwrap_or_default());
+        self.slots.push(Slot { start, key_len: key.len(), value_len, put: value.is_some() });
+        self.live_bytes += key.len() + value_len;
+        let dead = self.log.len() - self.live_bytes;
+        if dead > SLACK.max(self.live_bytes) {
+            self.compact();
+        }
+    }
+
+    /// A run holding `entries`: a spare one if there is one, else a new one with room to fill.
+    fn new_run<const N: usize>(&mut self, entries: [Indexed; N]) -> Vec<Indexed> {
+        let mut run = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(RUN + 1));
+        run.extend(entries);
+        run
+    }
+
+    /// The run where keys at or after `from` start: `None` when there are no runs, and the last
+    /// run when `from` lies beyond every key.
+    fn run_for(&self, from: Bound<Probe<'_>>) -> Option<usize> {
+        let run =
+            self.runs.partition_point(|run| run.last().is_some_and(|&e| self.before(e, from)));
+        (!self.runs.is_empty()).then(|| run.min(self.runs.len() - 1))
+    }
+
+    /// Whether `entry`'s key lies before the start bound `from`.
+    fn before(&self, entry: Indexed, from: Bound<Probe<'_>>) -> bool {
+        match from {
+            Bound::Included(probe) => self.compare(entry, probe) == Ordering::Less,
+            Bound::Excluded(probe) => self.compare(entry, probe) != Ordering::Greater,
+            Bound::Unbounded => false,
+        }
+    }
+
+    /// Rewrites the log with only the live writes, in key order.
+    fn compact(&mut self) {
+        let mut log = Vec::with_capacity(self.live_bytes);
+        let mut slots = Vec::with_capacity(self.len);
+        for run in &mut self.runs {
+            for entry in run.iter_mut() {
+                let old = self.slots[entry.slot];
+                let new = Slot { start: log.len(), ..old };
+                log.extend_from_slice(&self.log[old.start..old.start + old.len()]);
+                entry.slot = slots.len();
+                slots.push(new);
+            }
+        }
+        self.log = log;
+        self.slots = slots;
+    }
+
+    /// Forgets every write, keeping the memory of the log, the slots and the runs for the next
+    /// ones.
+    pub(crate) fn clear(&mut self) {
+        self.log.clear();
+        self.slots.clear();
+        for mut run in self.runs.drain(..) {
+            run.clear();
+            self.spare.push(run);
+        }
+        self.len = 0;
+        self.live_bytes = 0;
+    }
+
+    /// The buffered write to `key`, if there is one.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Op<'_>> {
+        let probe = Probe::new(key);
+        let run = &self.runs[self.run_for(Bound::Included(probe))?];
+        let index = run.binary_search_by(|&e| self.compare(e, probe)).ok()?;
+        Some(self.op(run[index].slot))
+    }
+
+    /// The first position whose key is not before `from` (the end when there is none).
+    pub(crate) fn seek(&self, from: Bound<&[u8]>) -> Position {
+        let from = from.map(Probe::new);
+        match self.run_for(from) {
+            Some(run) => {
+                let index = self.runs[run].partition_point(|&e| self.before(e, from));
+                self.normalise(Position { run, index })
+            }
+            None => self.end(),
+        }
+    }
+
+    /// The position past the last entry.
+    pub(crate) fn end(&self) -> Position {
+        Position { run: self.runs.len(), index: 0 }
+    }
+
+    /// `position` itself, or the end if it lies past the last entry of its run.
+    fn normalise(&self, position: Position) -> Position {
+        match self.runs.get(position.run) {
+            Some(run) if position.index >= run.len() => {
+                Position { run: position.run + 1, index: 0 }
+            }
+            _ => position,
+        }
+    }
+
+    /// The entry at `position`; `None` at the end.
+    pub(crate) fn entry(&self, position: Position) -> Option<(&[u8], Op<'_>)> {
+        let slot = self.runs.get(position.run)?.get(position.index)?.slot;
+        Some((self.key(slot), self.op(slot)))
+    }
+
+    /// The position after `position` (the end stays the end).
+    pub(crate) fn next(&self, position: Position) -> Position {
+        if position.run >= self.runs.len() {
+            return self.end();
+        }
+        self.normalise(Position { index: position.index + 1, ..position })
+    }
+
+    /// The position before `position`; `None` before the first entry.
+    pub(crate) fn prev(&self, position: Position) -> Option<Position> {
+        if position.index > 0 {
+            return Some(Position { index: position.index - 1, ..position });
+        }
+        let run = position.run.checked_sub(1)?;
+        Some(Position { run, index: self.runs[run].len() - 1 })
+    }
+
+    /// The entries from `front` up to (not including) `back`, in key order.
+    pub(crate) fn span(&self, front: Position, back: Position) -> Span<'_> {
+        Span { writes: self, front, back: back.max(front) }
+    }
+
+    /// Every entry, in key order.
+    pub(crate) fn iter(&self) -> Span<'_> {
+        self.span(Position { run: 0, index: 0 }, self.end())
+    }
+}
+
+impl fmt::Debug for ColumnWrites {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// Entries between two positions, from either end.
+#[derive(Clone)]
+pub(crate) struct Span<'a> {
+    writes: &'a ColumnWrites,
+    front: Position,
+    back: Position,
+}
+
+impl<'a> Iterator for Span<'a> {
+    type Item = (&'a [u8], Op<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.front >= self.back {
+            return None;
+        }
+        let entry = self.writes.entry(self.front);
+        self.front = self.writes.next(self.front);
+        entry
+    }
+}
+
+impl DoubleEndedIterator for Span<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.front >= self.back {
+            return None;
+        }
+        self.back = self.writes.prev(self.back)?;
+        self.writes.entry(self.back)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    type Model = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+    fn entries<'a>(
+        span: impl Iterator<Item = (&'a [u8], Op<'a>)>,
+    ) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        span.map(|(key, op)| (key.to_vec(), op.value().map(<[u8]>::to_vec))).collect()
+    }
+
+    fn bound(bound: Bound<&Vec<u8>>) -> Bound<&[u8]> {
+        bound.map(Vec::as_slice)
+    }
+
+    proptest! {
+        /// Against a `BTreeMap`: lookups, ordered iteration both ways, seeks and sizes, through
+        /// run splits (runs of 4 here) and log compactions (after 64 dead bytes here).
+        #[test]
+        fn matches_a_btree_map(
+            writes in prop::collection::vec(
+                (prop::collection::vec(0_u8..6, 0..3), prop::option::of(prop::collection::vec(any::<u8>(), 0..12))),
+                0..200,
+            ),
+            probes in prop::collection::vec(prop::collection::vec(0_u8..6, 0..3), 8),
+            clear_at in any::<prop::sample::Index>(),
+        ) {
+            let mut writes_ = ColumnWrites::default();
+            let mut model = Model::new();
+            let clear_at = clear_at.index(writes.len() + 1);
+            for (i, (key, value)) in writes.iter().enumerate() {
+                if i == clear_at {
+                    writes_.clear();
+                    model.clear();
+                }
+                writes_.write(key, value.as_deref());
+                model.insert(key.clone(), value.clone());
+            }
+            let expected: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            prop_assert_eq!(entries(writes_.iter()), expected.clone());
+            let mut reversed = expected.clone();
+            reversed.reverse();
+            prop_assert_eq!(entries(writes_.iter().rev()), reversed);
+            prop_assert_eq!(writes_.len(), model.len());
+            let bytes: usize = model.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len)).sum();
+            prop_assert_eq!(writes_.bytes(), bytes);
+            for probe in &probes {
+                prop_assert_eq!(
+                    writes_.get(probe).map(|op| op.value().map(<[u8]>::to_vec)),
+                    model.get(probe).cloned()
+                );
+                for start in [Bound::Included(probe), Bound::Excluded(probe), Bound::Unbounded] {
+                    let from = writes_.seek(bound(start));
+                    let tail: Vec<_> =
+                        model.range::<Vec<u8>, _>((start, Bound::Unbounded)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                    prop_assert_eq!(entries(writes_.span(from, writes_.end())), tail);
+                    // Walking back from the seek visits everything before it, last first.
+                    let mut head: Vec<_> = model
+                        .range::<Vec<u8>, _>((Bound::Unbounded, match start {
+                            Bound::Included(k) => Bound::Excluded(k),
+                            Bound::Excluded(k) => Bound::Included(k),
+                            Bound::Unbounded => Bound::Unbounded,
+                        }))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    if start == Bound::Unbounded {
+                        head.clear();
+                    }
+                    let mut back = Vec::new();
+                    let mut at = from;
+                    while let Some(before) = writes_.prev(at) {
+                        let (key, op) = writes_.entry(before).expect("a position before another holds an entry");
+                        back.push((key.to_vec(), op.value().map(<[u8]>::to_vec)));
+                        at = before;
+                    }
+                    head.reverse();
+                    prop_assert_eq!(back, head);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn overwriting_one_key_keeps_the_log_bounded() {
+        let mut writes = ColumnWrites::default();
+        for i in 0..10_000_u32 {
+            writes.write(b"counter", Some(&i.to_be_bytes()));
+        }
+        assert_eq!(writes.len(), 1);
+        assert_eq!(writes.get(b"counter"), Some(Op::Put(&9_999_u32.to_be_bytes())));
+        assert!(writes.log.len() <= 2 * SLACK + 11, "log grew to {} bytes", writes.log.len());
+    }
+}
