@@ -34,21 +34,36 @@ enum Position {
 /// It walks one backend [`Cursor`]. The part of the range not yet yielded is `[start, end)`;
 /// stepping forward narrows `start`, stepping backward narrows `end`, and the two meet exactly
 /// once. Bounds are recorded only when the direction changes, so a one-way scan copies nothing
-/// but the items it yields.
+/// but the items it yields. The cursor stops at the range's own bounds, so keys are compared
+/// with a bound only once the iteration has narrowed it.
 pub struct Unstructured<C> {
     cursor: C,
     start: Vec<u8>,
     end: Option<Vec<u8>>,
+    /// Whether `start` is narrower than the cursor's range, so backward steps must check it.
+    start_narrowed: bool,
+    /// Whether `end` is narrower than the cursor's range, so forward steps must check it.
+    end_narrowed: bool,
     position: Position,
     done: bool,
 }
 
 impl<C: Cursor> Unstructured<C> {
-    /// Iterates `cursor` over `range`; the cursor must have been created for `range` or a wider one.
+    /// Iterates `cursor` over `range`; the cursor must have been created for exactly `range`
+    /// (as [`ReadLayer::cursor`](crate::ReadLayer::cursor) makes it), since the iterator relies
+    /// on it to stop there.
     pub fn new(cursor: C, range: KeyRange) -> Self {
         let done = range.is_empty();
         let (start, end) = range.into_parts();
-        Self { cursor, start, end, position: Position::Unpositioned, done }
+        Self {
+            cursor,
+            start,
+            end,
+            start_narrowed: false,
+            end_narrowed: false,
+            position: Position::Unpositioned,
+            done,
+        }
     }
 
     /// Moves the front of the iterator to the first key `>= key`; keys already passed at either end
@@ -57,6 +72,7 @@ impl<C: Cursor> Unstructured<C> {
         self.narrow_from_position();
         if key > self.start.as_slice() {
             self.start = key.to_vec();
+            self.start_narrowed = true;
         }
         self.position = Position::Unpositioned;
         self.done = self.end.as_deref().is_some_and(|end| end <= self.start.as_slice());
@@ -66,8 +82,14 @@ impl<C: Cursor> Unstructured<C> {
     fn narrow_from_position(&mut self) {
         let Some(key) = self.cursor.key() else { return };
         match self.position {
-            Position::Front => self.start = crate::range::successor(key),
-            Position::Back => self.end = Some(key.to_vec()),
+            Position::Front => {
+                self.start = crate::range::successor(key);
+                self.start_narrowed = true;
+            }
+            Position::Back => {
+                self.end = Some(key.to_vec());
+                self.end_narrowed = true;
+            }
             Position::Unpositioned => {}
         }
     }
@@ -76,8 +98,12 @@ impl<C: Cursor> Unstructured<C> {
     fn lend(&mut self, direction: Direction) -> Option<Result<(&[u8], &[u8])>> {
         // Borrowing the fields apart lets the entry borrow the cursor while `done` is set.
         let Self { cursor, start, end, done, .. } = self;
+        let check = match direction {
+            Direction::Forward => self.end_narrowed,
+            Direction::Backward => self.start_narrowed,
+        };
         match cursor.item() {
-            Some((key, value)) if direction.in_range(key, start, end.as_deref()) => {
+            Some((key, value)) if !check || direction.in_range(key, start, end.as_deref()) => {
                 Some(Ok((key, value)))
             }
             Some(_) => {

@@ -91,22 +91,26 @@ impl KeyRange {
     }
 
     /// The longest prefix shared by every key in the range, as far as the bounds tell.
-    ///
-    /// Backends use it to decide whether a scan stays inside one bloom-filter prefix.
     pub fn common_prefix(&self) -> &[u8] {
-        let Some(end) = self.end.as_deref() else {
-            return &[];
+        let len = (0..=self.start.len()).rev().find(|&len| self.within_prefix(len)).unwrap_or(0);
+        &self.start[..len]
+    }
+
+    /// Whether every key in the range starts with the same `len` bytes (those of `start`), as
+    /// far as the bounds tell. Backends use it to decide whether a scan stays inside one
+    /// bloom-filter prefix.
+    pub fn within_prefix(&self, len: usize) -> bool {
+        // [start, end) stays under p when start begins with p and end <= prefix_end(p).
+        let (Some(prefix), Some(end)) = (self.start.get(..len), self.end.as_deref()) else {
+            return false;
         };
-        // [start, end) stays under prefix p when start begins with p and end <= prefix_end(p).
-        let mut len = self.start.len();
-        while len > 0 {
-            let candidate = &self.start[..len];
-            if prefix_end(candidate).is_some_and(|limit| end <= limit.as_slice()) {
-                return candidate;
-            }
-            len -= 1;
-        }
-        &[]
+        // prefix_end(p) is p up to its last byte below 0xff, that byte incremented; compared
+        // with `end` in place rather than built.
+        let Some(last) = prefix.iter().rposition(|&byte| byte != 0xff) else {
+            return false;
+        };
+        let limit = prefix[..last].iter().copied().chain([prefix[last] + 1]);
+        end.iter().copied().cmp(limit) != std::cmp::Ordering::Greater
     }
 }
 
@@ -188,5 +192,10 @@ mod tests {
         assert_eq!(KeyRange::prefix(b"\xff").common_prefix(), b"");
         assert_eq!(KeyRange::from(b"abc"..b"abd").common_prefix(), b"abc");
         assert_eq!(KeyRange::from(b"abc"..b"abz").common_prefix(), b"ab");
+        assert_eq!(KeyRange::from(&b"ab\xff"[..]..&b"ac"[..]).common_prefix(), b"ab\xff");
+        assert_eq!(KeyRange::from(b"ab\xff"..b"ac\x00").common_prefix(), b"a");
+        assert!(KeyRange::prefix(b"abc").within_prefix(3));
+        assert!(!KeyRange::prefix(b"abc").within_prefix(4));
+        assert!(!KeyRange::from(b"abc"..).within_prefix(1));
     }
 }

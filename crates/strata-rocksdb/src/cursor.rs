@@ -85,8 +85,7 @@ impl Cursor for RocksCursor<'_> {
         if self.range.start().is_empty() {
             self.iter.seek_to_first();
         } else {
-            let start = self.range.start().to_vec();
-            self.iter.seek(start);
+            self.iter.seek(self.range.start());
         }
     }
 
@@ -95,23 +94,28 @@ impl Cursor for RocksCursor<'_> {
         self.iter.seek_to_last();
     }
 
+    #[inline]
     fn next(&mut self) {
         self.iter.next();
     }
 
+    #[inline]
     fn prev(&mut self) {
         self.total_order();
         self.iter.prev();
     }
 
+    #[inline]
     fn key(&self) -> Option<&[u8]> {
         self.iter.key()
     }
 
+    #[inline]
     fn value(&self) -> Option<&[u8]> {
         self.iter.value()
     }
 
+    #[inline]
     fn item(&self) -> Option<(&[u8], &[u8])> {
         self.iter.item()
     }

@@ -42,6 +42,9 @@ pub struct RocksDb {
     opened: Opened,
     undeclared: Vec<String>,
     write_options: WriteOptions,
+    /// Built once for every `get` and `get_many`: creating read options is a round trip
+    /// through RocksDB's allocator that costs a few percent of a cached point read.
+    point_reads: ReadOptions,
 }
 
 /// The declared columns' family handles, sorted by column, resolved once at open.
@@ -110,7 +113,7 @@ impl RocksDb {
                 .filter_map(|column| Some((*column, db.cf_handle(column.name())?)))
                 .collect()
         });
-        let this = Self { opened, undeclared, write_options };
+        let this = Self { opened, undeclared, write_options, point_reads: point_read_options() };
         this.check_and_record_registry(config)?;
         Ok(this)
     }
@@ -386,14 +389,15 @@ impl Database for RocksDb {
     }
 
     fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
-        let value = self.db().get_pinned_cf(self.cf(column)?, key).map_err(classify)?;
+        let cf = self.cf(column)?;
+        let value = self.db().get_pinned_cf_opt(cf, key, &self.point_reads).map_err(classify)?;
         Ok(value.map(Slice::pinned))
     }
 
     fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
         let cf = self.cf(column)?;
         self.db()
-            .batched_multi_get_cf(cf, keys, false)
+            .batched_multi_get_cf_opt(cf, keys, false, &self.point_reads)
             .into_iter()
             .map(|value| value.map(|v| v.map(Slice::pinned)).map_err(classify))
             .collect()
@@ -411,7 +415,7 @@ impl Database for RocksDb {
 
     fn cursor(&self, column: Column, range: &KeyRange) -> Result<RocksCursor<'_>> {
         let cf = self.cf(column)?;
-        let prefix_mode = column.prefix_len().is_some_and(|len| range.common_prefix().len() >= len);
+        let prefix_mode = column.prefix_len().is_some_and(|len| range.within_prefix(len));
         Ok(RocksCursor::new(self.db(), cf, range.clone(), prefix_mode))
     }
 
@@ -444,10 +448,24 @@ fn batch_bytes(transaction: &Transaction) -> usize {
     HEADER + RECORD * transaction.len() + transaction.bytes()
 }
 
-/// Read options for one cursor: its range as RocksDB iterate bounds, and total-order seeks unless
-/// the cursor stays inside one bloom-filter prefix.
-pub(crate) fn read_options(range: &KeyRange, prefix_mode: bool) -> ReadOptions {
+/// Read options for point reads. Strata never writes range deletions (the `Database` seam has no
+/// such operation), so reads skip looking for range tombstones.
+fn point_read_options() -> ReadOptions {
     let mut options = ReadOptions::default();
+    // rust-rocksdb marks this deprecated, after RocksDB's note that it makes no difference when
+    // no range deletion exists. RocksDB 11.8 still sets up range-tombstone iterators without it,
+    // and skipping them measured 2-3 % faster on 250-entry prefix scans and 1-2 % on cached gets
+    // (docs/performance.md). If Strata ever writes range deletions, this must go.
+    #[allow(deprecated)]
+    options.set_ignore_range_deletions(true);
+    options
+}
+
+/// Read options for one cursor: its range as RocksDB iterate bounds, total-order seeks unless
+/// the cursor stays inside one bloom-filter prefix, and no range-tombstone lookups (as for
+/// [`point_read_options`]).
+pub(crate) fn read_options(range: &KeyRange, prefix_mode: bool) -> ReadOptions {
+    let mut options = point_read_options();
     if !range.start().is_empty() {
         options.set_iterate_lower_bound(range.start());
     }
