@@ -131,7 +131,9 @@ impl ColumnWrites {
         let entry = Indexed { head: probe.head, slot: self.slots.len() };
         match self.run_for(Bound::Included(probe)) {
             None => {
-                let run = self.new_run([entry]);
+                // A column's first run grows as it fills: small transactions stay small.
+                let mut run = self.new_run(4);
+                run.push(entry);
                 self.runs.push(run);
                 self.len += 1;
             }
@@ -145,7 +147,8 @@ impl ColumnWrites {
                     self.len += 1;
                     if self.runs[run].len() > RUN {
                         let half = self.runs[run].len() / 2;
-                        let mut tail = self.new_run([]);
+                        // Split runs fill up, so the new one gets its full size at once.
+                        let mut tail = self.new_run(RUN + 1);
                         tail.extend(self.runs[run].drain(half..));
                         self.runs.insert(run + 1, tail);
                     }
@@ -164,11 +167,9 @@ impl ColumnWrites {
         }
     }
 
-    /// A run holding `entries`: a spare one if there is one, else a new one with room to fill.
-    fn new_run<const N: usize>(&mut self, entries: [Indexed; N]) -> Vec<Indexed> {
-        let mut run = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(RUN + 1));
-        run.extend(entries);
-        run
+    /// An empty run: a spare one if there is one, else a new one with room for `capacity`.
+    fn new_run(&mut self, capacity: usize) -> Vec<Indexed> {
+        self.spare.pop().unwrap_or_else(|| Vec::with_capacity(capacity))
     }
 
     /// The run where keys at or after `from` start: `None` when there are no runs, and the last
