@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use crate::database::Cursor;
 use crate::error::{Error, Result};
 use crate::range::KeyRange;
-use crate::value::{DataType, Entry, Slice};
+use crate::value::{DataType, Entry};
 
 /// A raw key and value.
 pub type RawEntry = (Box<[u8]>, Box<[u8]>);
@@ -235,10 +235,11 @@ impl<E: Entry, C: Cursor> Structured<E, C> {
         self.raw
     }
 
-    fn decode(item: Result<RawEntry>) -> Result<(E, E::Value<'static>)> {
-        let (key, value) = item?;
-        let key = E::from_bytes(&key)?;
-        let value = E::Value::from_slice(Slice::from(value)).map_err(Error::from)?;
+    /// Decodes one lent entry: the key from the cursor's bytes, the value with
+    /// [`DataType::from_lent`], so nothing is copied that the decoded item does not keep.
+    fn decode((key, value): (&[u8], &[u8])) -> Result<(E, E::Value<'static>)> {
+        let key = E::from_bytes(key)?;
+        let value = E::Value::from_lent(value).map_err(Error::from)?;
         Ok((key, value))
     }
 }
@@ -247,12 +248,12 @@ impl<E: Entry, C: Cursor> Iterator for Structured<E, C> {
     type Item = Result<(E, E::Value<'static>)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.raw.next().map(Self::decode)
+        Some(self.raw.next_entry()?.and_then(Self::decode))
     }
 }
 
 impl<E: Entry, C: Cursor> DoubleEndedIterator for Structured<E, C> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.raw.next_back().map(Self::decode)
+        Some(self.raw.next_back_entry()?.and_then(Self::decode))
     }
 }

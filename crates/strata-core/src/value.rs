@@ -165,6 +165,13 @@ pub trait DataType<'a>: Sized {
     /// Decodes a value from stored bytes.
     fn from_slice(slice: Slice<'a>) -> Result<Self, DecodeError>;
 
+    /// Decodes a value from bytes lent only for the call, as an iterator lends each entry. The
+    /// default copies them and calls [`DataType::from_slice`]; types that never keep the bytes
+    /// they decode (borsh values) decode in place and copy nothing.
+    fn from_lent(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_slice(Slice::from(bytes.to_vec()))
+    }
+
     /// Encodes the value, borrowing from it where it already holds its bytes.
     fn as_slice(&self) -> Result<Slice<'_>, EncodeError>;
 }
@@ -218,7 +225,11 @@ pub trait BorshValue: borsh::BorshSerialize + borsh::BorshDeserialize {}
 
 impl<T: BorshValue> DataType<'_> for T {
     fn from_slice(slice: Slice<'_>) -> Result<Self, DecodeError> {
-        borsh::from_slice(&slice).map_err(|e| DecodeError::new::<T>(slice.len(), e))
+        Self::from_lent(&slice)
+    }
+
+    fn from_lent(bytes: &[u8]) -> Result<Self, DecodeError> {
+        borsh::from_slice(bytes).map_err(|e| DecodeError::new::<T>(bytes.len(), e))
     }
 
     fn as_slice(&self) -> Result<Slice<'_>, EncodeError> {
@@ -262,10 +273,13 @@ mod tests {
 
         let mut longer = bytes.clone();
         longer.push(0);
-        let err = Pair::from_slice(Slice::from(longer)).unwrap_err();
+        let err = Pair::from_slice(Slice::from(longer.clone())).unwrap_err();
         assert_eq!(err.len, bytes.len() + 1);
         assert!(err.type_name.ends_with("Pair"));
         assert!(Pair::from_slice(Slice::from(&bytes[..3])).is_err());
+        assert_eq!(Pair::from_lent(&bytes).unwrap(), value);
+        assert_eq!(Pair::from_lent(&longer).unwrap_err().len, bytes.len() + 1);
+        assert_eq!(Slice::from_lent(b"lent").unwrap(), Slice::from(&b"lent"[..]));
     }
 
     #[test]
