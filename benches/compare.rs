@@ -1,4 +1,4 @@
-//! The side-by-side comparison: every workload of `strata_testkit::workload`, in one process,
+//! The side-by-side comparison: every workload of `strata_bench_support`, in one process,
 //! against Strata (raw-bytes API), Strata (typed API), raw `rocksdb` with Strata's exact options
 //! and raw `rocksdb` with RocksDB's defaults; then the `Temporal` overlay against the plain store.
 //!
@@ -35,7 +35,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use strata_core::{Transaction, WriteLayer};
 use strata_rocksdb::RocksDb;
-use strata_testkit::workload::{
+use strata_bench_support::{
     self, Dataset, Engine, Overlay, Raw, Scale, Strata, Typed, WORKLOADS, Workload,
 };
 

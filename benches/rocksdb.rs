@@ -1,6 +1,6 @@
 //! Criterion benchmarks of every engine workload, Strata side by side with raw `rocksdb`.
 //!
-//! One criterion group per workload of `strata_testkit::workload::WORKLOADS`, one function per
+//! One criterion group per workload of `strata_bench_support::WORKLOADS`, one function per
 //! engine: `strata` (raw-bytes API), `typed` (typed API), `rocksdb-same` (raw `rocksdb` with
 //! Strata's exact options) and `rocksdb-defaults` (raw `rocksdb` with RocksDB's defaults). The
 //! data is 200 000 state entries over 800 contexts, from a fixed seed. For the alternating
@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use strata_testkit::workload::{self, Dataset, Engine, Raw, Scale, Strata, Typed, WORKLOADS};
+use strata_bench_support::{self as workload, Dataset, Engine, Raw, Scale, Strata, Typed, WORKLOADS};
 
 fn benches(c: &mut Criterion) {
     let data = Dataset::generate(Scale::from_args());

@@ -12,6 +12,7 @@
 //! through its typed API, and raw `rocksdb` opened with Strata's exact options or with RocksDB's
 //! defaults. A [`Workload`] is one operation, numbered so that every engine sees the same
 //! sequence of keys.
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 

@@ -1,0 +1,192 @@
+//! # Strata test kit
+//!
+//! Shared test support for the whole workspace, in the spirit of tikv's `engine_traits_tests`:
+//!
+//! - [`Harness`]: how a suite opens, and reopens, one backend.
+//! - [`suite`]: the backend conformance suite, written once against [`Database`].
+//! - [`model`]: random operation sequences checked against a `BTreeMap` model.
+//! - [`stack`]: the same for layer stacks (`Temporal`, nested `Temporal`, `Tee`, `ReadOnly` views).
+//! - [`conformance!`]: instantiates all of it as `#[test]`s for one harness.
+//!
+//! ```
+//! use strata_testkit::MemoryHarness;
+//!
+//! strata_testkit::suite::point_operations(&mut MemoryHarness::default());
+//! ```
+#![forbid(unsafe_code)]
+// Every check in this crate asserts: panicking is how a conformance check reports a failure.
+#![allow(clippy::missing_panics_doc)]
+
+pub mod model;
+pub mod stack;
+pub mod suite;
+
+#[cfg(feature = "rocksdb")]
+use std::path::PathBuf;
+
+use strata_core::{Column, Database, MemoryDb};
+#[cfg(feature = "rocksdb")]
+use strata_rocksdb::{RocksConfig, RocksDb};
+
+/// Writes `line` to standard error even while the test harness captures output, so that the
+/// figures of passing reliability tests (kill cycles, violations, commits before a full disk)
+/// show in CI logs, and a skipped test says why.
+pub fn report(line: &str) {
+    use std::io::Write as _;
+    // The harness captures the `print!` family only; a direct write reaches the terminal.
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
+}
+
+/// A command that runs one ignored test of the current test binary in a child process, with its
+/// output uncaptured: how a test gets a process it can kill, or run as another user.
+pub fn child_test(name: &str) -> std::process::Command {
+    let mut command =
+        std::process::Command::new(std::env::current_exe().expect("the running test binary"));
+    command.args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"]);
+    command
+}
+
+/// Columns every suite opens its databases with.
+pub const COLUMNS: [Column; 3] =
+    [Column::new("alpha"), Column::new("beta"), Column::new("gamma").with_prefix_len(2)];
+
+/// A column no suite database is opened with.
+pub const UNDECLARED: Column = Column::new("undeclared");
+
+/// How a test suite gets databases of one backend.
+pub trait Harness {
+    /// The backend under test.
+    type Db: Database;
+
+    /// Opens a new, empty database with `columns`.
+    fn open(&mut self, columns: &[Column]) -> Self::Db;
+
+    /// Closes `db` and opens it again with the same columns, as a process restart would.
+    fn reopen(&mut self, db: Self::Db) -> Self::Db;
+}
+
+/// The in-memory backend; reopening keeps the same instance, as its data lives in the process.
+#[derive(Debug, Default)]
+pub struct MemoryHarness;
+
+impl Harness for MemoryHarness {
+    type Db = MemoryDb;
+
+    fn open(&mut self, columns: &[Column]) -> MemoryDb {
+        MemoryDb::new(columns.iter().copied())
+    }
+
+    fn reopen(&mut self, db: MemoryDb) -> MemoryDb {
+        db
+    }
+}
+
+#[cfg(feature = "rocksdb")]
+/// RocksDB in a temporary directory; each `open` gets a fresh database, `reopen` closes it and
+/// opens the same directory again.
+#[derive(Debug)]
+pub struct RocksHarness {
+    dir: tempfile::TempDir,
+    opened: usize,
+    current: Option<(PathBuf, Vec<Column>)>,
+}
+
+#[cfg(feature = "rocksdb")]
+impl RocksHarness {
+    /// A harness with its own temporary directory.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        Self { dir, opened: 0, current: None }
+    }
+
+    /// The configuration used for a database at `path`.
+    pub fn config(path: impl Into<PathBuf>) -> RocksConfig {
+        RocksConfig::new(path).block_cache_bytes(8 << 20).parallelism(2)
+    }
+}
+
+#[cfg(feature = "rocksdb")]
+impl Default for RocksHarness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "rocksdb")]
+impl Harness for RocksHarness {
+    type Db = RocksDb;
+
+    fn open(&mut self, columns: &[Column]) -> RocksDb {
+        self.opened += 1;
+        let path = self.dir.path().join(format!("db{}", self.opened));
+        let db = RocksDb::open(&Self::config(&path), columns).expect("open RocksDB");
+        self.current = Some((path, columns.to_vec()));
+        db
+    }
+
+    fn reopen(&mut self, db: RocksDb) -> RocksDb {
+        drop(db);
+        let (path, columns) = self.current.as_ref().expect("a database was opened");
+        RocksDb::open(&Self::config(path), columns).expect("reopen RocksDB")
+    }
+}
+
+/// Generates one `#[test]` per conformance check and the model test, for a harness expression.
+///
+/// ```
+/// strata_testkit::conformance!(strata_testkit::MemoryHarness);
+/// ```
+#[macro_export]
+macro_rules! conformance {
+    ($harness:expr) => {
+        $crate::conformance!(@tests $harness;
+            point_operations,
+            unknown_columns_are_rejected_without_side_effects,
+            transactions_apply_atomically_across_columns,
+            forward_reverse_and_bounded_iteration,
+            prefix_iteration,
+            mixed_direction_iteration_meets_once,
+            seek_moves_the_front,
+            items_outlive_their_iterator,
+            iterators_read_a_snapshot,
+            get_many_matches_get,
+            data_survives_reopen,
+            typed_handle_round_trips,
+            bad_stored_bytes_are_typed_errors,
+        );
+
+        #[test]
+        fn model_agrees_with_btreemap() {
+            $crate::model::check(|| $harness, $crate::model::cases_from_env(64));
+        }
+
+        #[test]
+        fn store_stack_agrees_with_model() {
+            $crate::stack::check(|| $harness, $crate::stack::Kind::Store, $crate::model::cases_from_env(32));
+        }
+
+        #[test]
+        fn temporal_stack_agrees_with_model() {
+            $crate::stack::check(|| $harness, $crate::stack::Kind::Temporal, $crate::model::cases_from_env(64));
+        }
+
+        #[test]
+        fn temporal_temporal_stack_agrees_with_model() {
+            $crate::stack::check(|| $harness, $crate::stack::Kind::TemporalTemporal, $crate::model::cases_from_env(64));
+        }
+
+        #[test]
+        fn tee_stack_agrees_with_model() {
+            $crate::stack::check(|| $harness, $crate::stack::Kind::Tee, $crate::model::cases_from_env(64));
+        }
+    };
+    (@tests $harness:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::suite::$check(&mut $harness);
+            }
+        )+
+    };
+}
