@@ -24,7 +24,7 @@
 //! every engine reads the same answers, and asserts nothing about speed.
 
 // Throughputs and sizes are reported as floating-point figures; a 52-bit mantissa is plenty.
-#![allow(clippy::cast_precision_loss)]
+#![expect(clippy::cast_precision_loss, reason = "timings and ratios are shown as floats")]
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -33,11 +33,11 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use strata_core::{Transaction, WriteLayer};
-use strata_rocksdb::RocksDb;
 use strata_bench_support::{
     self, Dataset, Engine, Overlay, Raw, Scale, Strata, Typed, WORKLOADS, Workload,
 };
+use strata_core::{Transaction, WriteLayer};
+use strata_rocksdb::RocksDb;
 
 struct Settings {
     full: bool,

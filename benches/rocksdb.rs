@@ -10,7 +10,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use strata_bench_support::{self as workload, Dataset, Engine, Raw, Scale, Strata, Typed, WORKLOADS};
+use strata_bench_support::{
+    self as workload, Dataset, Engine, Raw, Scale, Strata, Typed, WORKLOADS,
+};
 
 fn benches(c: &mut Criterion) {
     let data = Dataset::generate(Scale::from_args());

@@ -6,7 +6,7 @@
 //! shared conformance suite.
 
 use crate::column::Column;
-use crate::error::Result;
+use crate::error::StorageResult as Result;
 use crate::range::KeyRange;
 use crate::transaction::Transaction;
 use crate::value::Slice;

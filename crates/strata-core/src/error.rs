@@ -1,18 +1,58 @@
-//! The engine's error types.
+//! The engine's error types, one per seam.
 //!
-//! Every fallible operation returns [`Error`]. Its variants name what went wrong so callers can
-//! match on them; the more specific [`KeyError`], [`DecodeError`] and [`EncodeError`] convert into
-//! it with `?`.
+//! - [`StorageError`]: what the byte-level seam — a [`Database`](crate::Database), a layer, a
+//!   raw iterator — can fail with: an unknown column, corruption, a full device, any other
+//!   backend failure. Nothing there decodes a key or a value, so it has no variant for that.
+//! - [`Error`]: what the typed API ([`Handle`](crate::Handle), [`Structured`](crate::Structured),
+//!   typed transaction writes) can fail with: every storage failure, plus keys and values that
+//!   do not decode or encode. A [`StorageError`] converts into the [`Error`] variant of the same
+//!   name with `?`, and so do the more specific [`KeyError`], [`DecodeError`] and [`EncodeError`].
 
 use std::fmt;
 
 /// A boxed error from a backend or a codec, kept as the source of a Strata error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Result alias used throughout Strata.
+/// Result alias of the typed API.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Anything that can go wrong in the engine.
+/// Result alias of the byte-level seam: [`Database`](crate::Database), layers, raw iterators.
+pub type StorageResult<T, E = StorageError> = std::result::Result<T, E>;
+
+/// What a byte-level operation can fail with: a backend, a layer or a raw iterator.
+///
+/// Backends build these; the typed API turns them into the [`Error`] variant of the same name.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// The column is not one the database was opened with.
+    #[error("unknown column `{0}`: the database was not opened with it")]
+    UnknownColumn(String),
+
+    /// Stored data failed the backend's integrity checks (a checksum mismatch, a damaged file).
+    /// Other keys may still read fine; nothing was written by the failed call.
+    #[error("stored data is corrupt: {0}")]
+    Corruption(#[source] BoxError),
+
+    /// The storage device is full. The failed write was not applied; reads keep working. On
+    /// RocksDB the database refuses further writes until it is reopened with space available.
+    #[error("no space left for the write: {0}")]
+    StorageFull(#[source] BoxError),
+
+    /// Any other backend failure (I/O, a lock held elsewhere, …).
+    #[error("backend error: {0}")]
+    Backend(#[source] BoxError),
+}
+
+impl StorageError {
+    /// Wraps a backend's own error.
+    pub fn backend(error: impl Into<BoxError>) -> Self {
+        Self::Backend(error.into())
+    }
+}
+
+/// Anything the typed API can fail with: a [`StorageError`] (each variant mirrored under the
+/// same name) or a key or value that does not decode or encode.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -47,10 +87,14 @@ pub enum Error {
     Backend(#[source] BoxError),
 }
 
-impl Error {
-    /// Wraps a backend's own error.
-    pub fn backend(error: impl Into<BoxError>) -> Self {
-        Self::Backend(error.into())
+impl From<StorageError> for Error {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::UnknownColumn(column) => Self::UnknownColumn(column),
+            StorageError::Corruption(source) => Self::Corruption(source),
+            StorageError::StorageFull(source) => Self::StorageFull(source),
+            StorageError::Backend(source) => Self::Backend(source),
+        }
     }
 }
 
@@ -136,6 +180,7 @@ mod tests {
     fn errors_are_send_sync_and_static() {
         fn check<T: Send + Sync + 'static>() {}
         check::<Error>();
+        check::<StorageError>();
         check::<KeyError>();
         check::<DecodeError>();
         check::<EncodeError>();

@@ -60,7 +60,7 @@ impl<L> Handle<L> {
 impl<L: ReadLayer> Handle<L> {
     /// Whether an entry is stored under `key`.
     pub fn has<E: Entry>(&self, key: &E) -> Result<bool> {
-        self.layer.has(E::COLUMN, key.as_key().as_bytes())
+        Ok(self.layer.has(E::COLUMN, key.as_key().as_bytes())?)
     }
 
     /// The value stored under `key`, decoded.
@@ -95,11 +95,11 @@ impl<L: WriteLayer> Handle<L> {
     /// Stores `value` under `key`.
     pub fn put<E: Entry>(&mut self, key: &E, value: &E::Value<'_>) -> Result<()> {
         let bytes = value.as_slice().map_err(Error::from)?;
-        self.layer.put(E::COLUMN, key.as_key().as_bytes(), &bytes)
+        Ok(self.layer.put(E::COLUMN, key.as_key().as_bytes(), &bytes)?)
     }
 
     /// Removes the entry under `key`.
     pub fn delete<K: AsKeyParts>(&mut self, key: &K) -> Result<()> {
-        self.layer.delete(K::COLUMN, key.as_key().as_bytes())
+        Ok(self.layer.delete(K::COLUMN, key.as_key().as_bytes())?)
     }
 }

@@ -12,7 +12,7 @@
 use std::marker::PhantomData;
 
 use crate::database::Cursor;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StorageResult};
 use crate::range::KeyRange;
 use crate::value::{DataType, Entry};
 
@@ -95,7 +95,7 @@ impl<C: Cursor> Unstructured<C> {
     }
 
     /// Lends the entry under the cursor if it is still in range, or ends the iteration.
-    fn lend(&mut self, direction: Direction) -> Option<Result<(&[u8], &[u8])>> {
+    fn lend(&mut self, direction: Direction) -> Option<StorageResult<(&[u8], &[u8])>> {
         // Borrowing the fields apart lets the entry borrow the cursor while `done` is set.
         let Self { cursor, start, end, done, .. } = self;
         let check = match direction {
@@ -136,7 +136,7 @@ impl<C: Cursor> Unstructured<C> {
     /// assert_eq!(bytes, 7);
     /// # Ok::<(), strata_core::Error>(())
     /// ```
-    pub fn next_entry(&mut self) -> Option<Result<(&[u8], &[u8])>> {
+    pub fn next_entry(&mut self) -> Option<StorageResult<(&[u8], &[u8])>> {
         if self.done {
             return None;
         }
@@ -155,7 +155,7 @@ impl<C: Cursor> Unstructured<C> {
     }
 
     /// Steps backward like [`DoubleEndedIterator::next_back`], lending the entry in place.
-    pub fn next_back_entry(&mut self) -> Option<Result<(&[u8], &[u8])>> {
+    pub fn next_back_entry(&mut self) -> Option<StorageResult<(&[u8], &[u8])>> {
         if self.done {
             return None;
         }
@@ -195,12 +195,12 @@ impl Direction {
     }
 }
 
-fn owned(entry: Result<(&[u8], &[u8])>) -> Result<RawEntry> {
+fn owned(entry: StorageResult<(&[u8], &[u8])>) -> StorageResult<RawEntry> {
     entry.map(|(key, value)| (key.into(), value.into()))
 }
 
 impl<C: Cursor> Iterator for Unstructured<C> {
-    type Item = Result<RawEntry>;
+    type Item = StorageResult<RawEntry>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_entry().map(owned)
@@ -248,12 +248,12 @@ impl<E: Entry, C: Cursor> Iterator for Structured<E, C> {
     type Item = Result<(E, E::Value<'static>)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        Some(self.raw.next_entry()?.and_then(Self::decode))
+        Some(self.raw.next_entry()?.map_err(Error::from).and_then(Self::decode))
     }
 }
 
 impl<E: Entry, C: Cursor> DoubleEndedIterator for Structured<E, C> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        Some(self.raw.next_back_entry()?.and_then(Self::decode))
+        Some(self.raw.next_back_entry()?.map_err(Error::from).and_then(Self::decode))
     }
 }

@@ -283,6 +283,60 @@ impl<T: KeyComponents> fmt::Debug for Key<T> {
     }
 }
 
+/// One component of a key's layout, as [`AsKeyParts::LAYOUT`] lists them: the field's name, its
+/// type as written in the key's declaration, and its encoded width in bytes.
+///
+/// Tools use the layout to explain a key (`context_id: 32 bytes, state_key: 32 bytes`) without
+/// knowing its Rust type; [`key!`](crate::key!) generates it.
+///
+/// ```
+/// use strata_core::{key, AsKeyParts, Column};
+/// use strata_core::key::KeyField;
+///
+/// const BLOCKS: Column = Column::new("blocks");
+/// key! { pub struct BlockKey in BLOCKS { chain: [u8; 4], height: u64 } }
+///
+/// assert_eq!(
+///     BlockKey::LAYOUT,
+///     &[KeyField::new("chain", "[u8; 4]", 4), KeyField::new("height", "u64", 8)],
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyField {
+    name: &'static str,
+    type_name: &'static str,
+    width: usize,
+}
+
+impl KeyField {
+    /// Describes a component named `name`, of the type written `type_name`, `width` bytes wide.
+    pub const fn new(name: &'static str, type_name: &'static str, width: usize) -> Self {
+        Self { name, type_name, width }
+    }
+
+    /// The component's field name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The component's type, as written in the key's declaration.
+    pub const fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// The component's encoded width in bytes.
+    pub const fn width(&self) -> usize {
+        self.width
+    }
+}
+
+impl fmt::Display for KeyField {
+    /// `name: width bytes`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} bytes", self.name, self.width)
+    }
+}
+
 /// A typed key: which column it lives in and what its bytes are.
 pub trait AsKeyParts: Sized {
     /// The components the key is made of.
@@ -290,6 +344,11 @@ pub trait AsKeyParts: Sized {
 
     /// The column every key of this type lives in.
     const COLUMN: Column;
+
+    /// The key's components in order, with their names and widths: its layout for tools and
+    /// schema descriptors. [`key!`](crate::key!) fills it in; a hand-written implementation may
+    /// leave it empty (the default), which only means tools cannot name the components.
+    const LAYOUT: &'static [KeyField] = &[];
 
     /// The encoded key.
     fn as_key(&self) -> Key<Self::Components>;
@@ -330,8 +389,9 @@ pub fn encode_component<P: KeyComponent>(component: &P) -> GenericArray<u8, P::L
 /// Declares a typed key: a struct whose fields are key components, stored in a column.
 ///
 /// The struct gets `Debug`, `Clone`, `PartialEq`, `Eq`, `PartialOrd`, `Ord` and `Hash`;
-/// [`AsKeyParts`] and [`FromKeyParts`]; and [`HasPrefix`] for its first field's type. Fields are
-/// encoded in declaration order, so keys sort by the first field, then the second, and so on.
+/// [`AsKeyParts`] (with its [`LAYOUT`](AsKeyParts::LAYOUT): each field's name and width) and
+/// [`FromKeyParts`]; and [`HasPrefix`] for its first field's type. Fields are encoded in
+/// declaration order, so keys sort by the first field, then the second, and so on.
 ///
 /// ```
 /// use strata_core::{key, Column};
@@ -345,6 +405,10 @@ pub fn encode_component<P: KeyComponent>(component: &P) -> GenericArray<u8, P::L
 ///         sequence: u32,
 ///     }
 /// }
+///
+/// use strata_core::AsKeyParts;
+/// let widths: Vec<_> = EventKey::LAYOUT.iter().map(|f| (f.name(), f.width())).collect();
+/// assert_eq!(widths, [("session", 16), ("sequence", 4)]);
 /// ```
 #[macro_export]
 macro_rules! key {
@@ -354,6 +418,13 @@ macro_rules! key {
             $crate::KeyComponent::write_to(&$self.$field, &mut $out[$at..$at + n]);
             $at += n;
         )+
+    };
+    (@field $field:ident : $ty:ty) => {
+        $crate::key::KeyField::new(
+            ::core::stringify!($field),
+            ::core::stringify!($ty),
+            <<$ty as $crate::KeyComponent>::Len as $crate::typenum::Unsigned>::USIZE,
+        )
     };
     (@read $bytes:ident, $at:ident, $ty:ty) => {{
         let n = <<$ty as $crate::KeyComponent>::Len as $crate::typenum::Unsigned>::USIZE;
@@ -379,6 +450,11 @@ macro_rules! key {
             type Components = ($first_ty, $($ty,)*);
 
             const COLUMN: $crate::Column = $column;
+
+            const LAYOUT: &'static [$crate::key::KeyField] = &[
+                $crate::key!(@field $first: $first_ty),
+                $($crate::key!(@field $field: $ty),)*
+            ];
 
             fn as_key(&self) -> $crate::Key<Self::Components> {
                 $crate::Key::encode_with(|out| {
@@ -457,6 +533,20 @@ mod tests {
         let (column, key) = thing.parts();
         assert_eq!(column, THINGS);
         assert_eq!(Thing::from_bytes(key.as_bytes()).unwrap(), thing);
+    }
+
+    #[test]
+    fn the_macro_records_each_fields_name_type_and_width() {
+        assert_eq!(
+            Thing::LAYOUT,
+            &[
+                KeyField::new("group", "[u8; 4]", 4),
+                KeyField::new("serial", "u64", 8),
+                KeyField::new("delta", "i32", 4),
+            ]
+        );
+        assert_eq!(Thing::LAYOUT.iter().map(KeyField::width).sum::<usize>(), Thing::key_len());
+        assert_eq!(Thing::LAYOUT[1].to_string(), "serial: 8 bytes");
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub mod value;
 
 pub use column::Column;
 pub use database::{Cursor, Database};
-pub use error::{DecodeError, EncodeError, Error, KeyError, Result};
+pub use error::{DecodeError, EncodeError, Error, KeyError, Result, StorageError, StorageResult};
 pub use handle::Handle;
 pub use iter::{RawEntry, Structured, Unstructured};
 pub use key::{AsKeyParts, FromKeyParts, HasPrefix, Key, KeyComponent, KeyComponents, len_of};

@@ -6,7 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::column::Column;
 use crate::database::{Cursor, Database};
-use crate::error::{Error, Result};
+use crate::error::{StorageError, StorageResult as Result};
 use crate::range::KeyRange;
 use crate::transaction::{Op, Transaction};
 use crate::value::Slice;
@@ -52,8 +52,8 @@ impl MemoryDb {
     }
 }
 
-fn unknown(column: Column) -> Error {
-    Error::UnknownColumn(column.name().to_owned())
+fn unknown(column: Column) -> StorageError {
+    StorageError::UnknownColumn(column.name().to_owned())
 }
 
 fn tree_mut(columns: &mut BTreeMap<Column, Arc<Tree>>, column: Column) -> Result<&mut Tree> {

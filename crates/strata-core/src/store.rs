@@ -2,7 +2,7 @@
 
 use crate::column::Column;
 use crate::database::Database;
-use crate::error::Result;
+use crate::error::StorageResult as Result;
 use crate::handle::Handle;
 use crate::layer::{Layer, ReadLayer, WriteLayer};
 use crate::range::KeyRange;

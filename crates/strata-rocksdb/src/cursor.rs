@@ -1,10 +1,10 @@
 //! [`RocksCursor`]: a Strata cursor over a RocksDB raw iterator.
 
 use rocksdb::{ColumnFamily, DB, DBRawIterator, SnapshotWithThreadMode};
-use strata_core::{Cursor, KeyRange, Result};
+use strata_core::{Cursor, KeyRange, StorageResult as Result};
 
-use crate::db::read_options;
 use crate::error::classify;
+use crate::read_options::read_options;
 
 /// A cursor over one column family within a range, reading one snapshot.
 ///

@@ -10,11 +10,14 @@ use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Options,
     ReadOptions, SliceTransform, WriteBatch, WriteOptions,
 };
-use strata_core::{Column, Database, Error, KeyRange, Op, Result, Slice, Transaction};
+use strata_core::{
+    Column, Database, KeyRange, Op, Slice, StorageError, StorageResult as Result, Transaction,
+};
 
 use crate::config::{Compression, Durability, PrefixChange, RocksConfig};
 use crate::cursor::RocksCursor;
 use crate::error::{OpenError, classify};
+use crate::read_options::point_read_options;
 
 /// Where Strata records its own metadata: RocksDB's `default` column family, which applications
 /// cannot declare.
@@ -213,12 +216,12 @@ impl RocksDb {
     fn cf(&self, column: Column) -> Result<&ColumnFamily> {
         match self.families().iter().find(|(declared, _)| *declared == column) {
             Some((_, cf)) => Ok(cf),
-            None => Err(Error::UnknownColumn(column.name().to_owned())),
+            None => Err(StorageError::UnknownColumn(column.name().to_owned())),
         }
     }
 
     fn meta_cf(&self) -> Result<&ColumnFamily> {
-        self.db().cf_handle(META_CF).ok_or_else(|| Error::UnknownColumn(META_CF.to_owned()))
+        self.db().cf_handle(META_CF).ok_or_else(|| StorageError::UnknownColumn(META_CF.to_owned()))
     }
 
     /// Checks the format marker and every declared column's prefix length against the registry,
@@ -446,32 +449,4 @@ fn batch_bytes(transaction: &Transaction) -> usize {
     const HEADER: usize = 12;
     const RECORD: usize = 16;
     HEADER + RECORD * transaction.len() + transaction.bytes()
-}
-
-/// Read options for point reads. Strata never writes range deletions (the `Database` seam has no
-/// such operation), so reads skip looking for range tombstones.
-fn point_read_options() -> ReadOptions {
-    let mut options = ReadOptions::default();
-    // rust-rocksdb marks this deprecated, after RocksDB's note that it makes no difference when
-    // no range deletion exists. RocksDB 11.8 still sets up range-tombstone iterators without it,
-    // and skipping them measured 2-3 % faster on 250-entry prefix scans and 1-2 % on cached gets
-    // (docs/performance.md). If Strata ever writes range deletions, this must go.
-    #[allow(deprecated)]
-    options.set_ignore_range_deletions(true);
-    options
-}
-
-/// Read options for one cursor: its range as RocksDB iterate bounds, total-order seeks unless
-/// the cursor stays inside one bloom-filter prefix, and no range-tombstone lookups (as for
-/// [`point_read_options`]).
-pub(crate) fn read_options(range: &KeyRange, prefix_mode: bool) -> ReadOptions {
-    let mut options = point_read_options();
-    if !range.start().is_empty() {
-        options.set_iterate_lower_bound(range.start());
-    }
-    if let Some(end) = range.end() {
-        options.set_iterate_upper_bound(end);
-    }
-    options.set_total_order_seek(!prefix_mode);
-    options
 }

@@ -1,18 +1,18 @@
 //! [`OpenError`]: why a database could not be opened; and how RocksDB's errors after opening
-//! become Strata's typed [`Error`]s.
+//! become Strata's typed [`StorageError`]s.
 
 use std::path::PathBuf;
 
-use strata_core::Error;
+use strata_core::StorageError;
 
 /// Classifies an error RocksDB reported on an open database.
-pub(crate) fn classify(error: rocksdb::Error) -> Error {
+pub(crate) fn classify(error: rocksdb::Error) -> StorageError {
     match error.kind() {
-        rocksdb::ErrorKind::Corruption => Error::Corruption(error.into()),
+        rocksdb::ErrorKind::Corruption => StorageError::Corruption(error.into()),
         rocksdb::ErrorKind::IOError if error.to_string().contains("No space left on device") => {
-            Error::StorageFull(error.into())
+            StorageError::StorageFull(error.into())
         }
-        _ => Error::backend(error),
+        _ => StorageError::backend(error),
     }
 }
 

@@ -35,6 +35,7 @@ mod config;
 mod cursor;
 mod db;
 mod error;
+mod read_options;
 
 pub use config::{Compression, Durability, PrefixChange, RocksConfig};
 pub use cursor::RocksCursor;

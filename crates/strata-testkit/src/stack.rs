@@ -197,7 +197,7 @@ fn expected(
         .collect()
 }
 
-fn owned(item: strata_core::Result<strata_core::RawEntry>) -> (Vec<u8>, Vec<u8>) {
+fn owned(item: strata_core::StorageResult<strata_core::RawEntry>) -> (Vec<u8>, Vec<u8>) {
     let (k, v) = item.expect("entry");
     (k.into_vec(), v.into_vec())
 }

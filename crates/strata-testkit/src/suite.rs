@@ -2,8 +2,8 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use strata_core::{
-    BorshValue, Column, Database, Entry, Error, KeyError, KeyRange, ReadLayer, Store, Transaction,
-    key,
+    BorshValue, Column, Database, Entry, Error, KeyError, KeyRange, ReadLayer, StorageError, Store,
+    Transaction, key,
 };
 
 use crate::{COLUMNS, Harness, UNDECLARED};
@@ -68,7 +68,7 @@ pub fn point_operations<H: Harness>(harness: &mut H) {
 /// Every method names an unknown column as such, and a failed `apply` writes nothing.
 pub fn unknown_columns_are_rejected_without_side_effects<H: Harness>(harness: &mut H) {
     let db = open(harness);
-    let is_unknown = |result: Result<(), Error>| matches!(result, Err(Error::UnknownColumn(name)) if name == UNDECLARED.name());
+    let is_unknown = |result: Result<(), StorageError>| matches!(result, Err(StorageError::UnknownColumn(name)) if name == UNDECLARED.name());
     assert!(is_unknown(db.get(UNDECLARED, b"k").map(drop)));
     assert!(is_unknown(db.has(UNDECLARED, b"k").map(drop)));
     assert!(is_unknown(db.put(UNDECLARED, b"k", b"v")));

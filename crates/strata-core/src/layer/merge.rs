@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::ops::Bound;
 
 use crate::database::Cursor;
-use crate::error::Result;
+use crate::error::StorageResult as Result;
 use crate::range::KeyRange;
 use crate::transaction::{ColumnWrites, Op, Position};
 

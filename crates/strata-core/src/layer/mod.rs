@@ -26,7 +26,7 @@ pub use temporal::Temporal;
 
 use crate::column::Column;
 use crate::database::Cursor;
-use crate::error::Result;
+use crate::error::StorageResult as Result;
 use crate::iter::Unstructured;
 use crate::range::KeyRange;
 use crate::transaction::Transaction;

@@ -1,7 +1,7 @@
 //! [`ReadOnly`]: a view with no way to write.
 
 use crate::column::Column;
-use crate::error::Result;
+use crate::error::StorageResult as Result;
 use crate::layer::{Layer, ReadLayer};
 use crate::range::KeyRange;
 use crate::value::Slice;

@@ -1,7 +1,7 @@
 //! [`Tee`]: read from one layer falling back to a second, write to both.
 
 use crate::column::Column;
-use crate::error::Result;
+use crate::error::StorageResult as Result;
 use crate::layer::merge::{MergeCursor, Plain};
 use crate::layer::{Layer, ReadLayer, WriteLayer};
 use crate::range::KeyRange;

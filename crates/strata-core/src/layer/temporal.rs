@@ -1,7 +1,7 @@
 //! [`Temporal`]: buffer writes, read them back, commit them atomically or drop them.
 
 use crate::column::Column;
-use crate::error::Result;
+use crate::error::StorageResult as Result;
 use crate::layer::merge::{MergeCursor, ShadowCursor};
 use crate::layer::{Layer, ReadLayer, WriteLayer};
 use crate::range::KeyRange;
