@@ -5,6 +5,7 @@
 //! - [`Harness`]: how a suite opens, and reopens, one backend.
 //! - [`suite`]: the backend conformance suite, written once against [`Database`].
 //! - [`model`]: random operation sequences checked against a `BTreeMap` model.
+//! - [`fault`]: [`Faulty`](fault::Faulty), a database wrapper that fails the n-th operation of a kind.
 //! - [`stack`]: the same for layer stacks (`Temporal`, nested `Temporal`, `Tee`, `ReadOnly` views).
 //! - [`conformance!`]: instantiates all of it as `#[test]`s for one harness.
 //!
@@ -17,6 +18,7 @@
 // Every check in this crate asserts: panicking is how a conformance check reports a failure.
 #![expect(clippy::missing_panics_doc, reason = "a failed check panics, as tests do")]
 
+pub mod fault;
 pub mod model;
 pub mod stack;
 pub mod suite;
@@ -50,6 +52,9 @@ pub fn child_test(name: &str) -> std::process::Command {
 /// Columns every suite opens its databases with.
 pub const COLUMNS: [Column; 3] =
     [Column::new("alpha"), Column::new("beta"), Column::new("gamma").with_prefix_len(2)];
+
+/// The workloads every stack's fault schedules run: each seed is one 50-action workload.
+pub const FAULT_SEEDS: [u64; 6] = [1, 2, 3, 4, 5, 6];
 
 /// A column no suite database is opened with.
 pub const UNDECLARED: Column = Column::new("undeclared");
@@ -179,6 +184,26 @@ macro_rules! conformance {
         #[test]
         fn tee_stack_agrees_with_model() {
             $crate::stack::check(|| $harness, $crate::stack::Kind::Tee, $crate::model::cases_from_env(64));
+        }
+
+        #[test]
+        fn store_stack_survives_every_fault() {
+            $crate::stack::check_fault_schedules(|| $harness, $crate::stack::Kind::Store, &$crate::FAULT_SEEDS);
+        }
+
+        #[test]
+        fn temporal_stack_survives_every_fault() {
+            $crate::stack::check_fault_schedules(|| $harness, $crate::stack::Kind::Temporal, &$crate::FAULT_SEEDS);
+        }
+
+        #[test]
+        fn temporal_temporal_stack_survives_every_fault() {
+            $crate::stack::check_fault_schedules(|| $harness, $crate::stack::Kind::TemporalTemporal, &$crate::FAULT_SEEDS);
+        }
+
+        #[test]
+        fn tee_stack_survives_every_fault() {
+            $crate::stack::check_fault_schedules(|| $harness, $crate::stack::Kind::Tee, &$crate::FAULT_SEEDS);
         }
     };
     (@tests $harness:expr; $($check:ident),+ $(,)?) => {
