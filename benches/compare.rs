@@ -36,8 +36,8 @@ use rand::seq::SliceRandom;
 use strata_bench_support::{
     self, Dataset, Engine, Overlay, Raw, Scale, Strata, Typed, WORKLOADS, Workload,
 };
-use strata_core::{Transaction, WriteLayer};
-use strata_rocksdb::RocksDb;
+use strata::{Transaction, WriteLayer};
+use strata::rocksdb::RocksDb;
 
 struct Settings {
     full: bool,
@@ -471,14 +471,14 @@ fn overlay(
             None,
             [
                 Box::new(|_| {
-                    let mut layer = strata_core::Temporal::new(strata_core::Store::new(&scratch));
+                    let mut layer = strata::Temporal::new(strata::Store::new(&scratch));
                     layer.apply(&buffered).expect("buffer");
                     let took = timed(|| layer.commit().expect("commit"));
                     drop(layer);
                     took
                 }),
                 Box::new(|_| {
-                    let mut store = strata_core::Store::new(&scratch);
+                    let mut store = strata::Store::new(&scratch);
                     let tx: Transaction = buffered.clone();
                     timed(|| store.apply(&tx).expect("apply"))
                 }),

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use strata_bench_support::{self as workload, Dataset, Overlay, Scale};
-use strata_core::{Store, Temporal, WriteLayer};
+use strata::{Store, Temporal, WriteLayer};
 
 fn benches(c: &mut Criterion) {
     let data = Dataset::generate(Scale::from_args());

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use strata_core::{Column, Database, MemoryDb, ReadLayer, Store, Temporal, Transaction};
+use strata::{Column, Database, MemoryDb, ReadLayer, Store, Temporal, Transaction};
 use strata_testkit::RocksHarness;
 
 const ACCOUNTS: Column = Column::new("accounts");
@@ -63,10 +63,10 @@ fn writer<D: Database>(db: &D, id: u64, stop: &AtomicBool, counts: &Counts) -> u
         tx.put(ACCOUNTS, account(to), (read(to) + amount).to_be_bytes());
         tx.put(LOG, [id.to_be_bytes(), done.to_be_bytes()].concat(), amount.to_be_bytes());
         if done.is_multiple_of(2) {
-            strata_core::WriteLayer::apply(&mut store, &tx).expect("commit");
+            strata::WriteLayer::apply(&mut store, &tx).expect("commit");
         } else {
             let mut call = Temporal::new(&mut store);
-            strata_core::WriteLayer::apply(&mut call, &tx).expect("buffer");
+            strata::WriteLayer::apply(&mut call, &tx).expect("buffer");
             call.commit().expect("commit through Temporal");
         }
         done += 1;

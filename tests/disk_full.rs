@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use strata_core::{Column, Error, ReadLayer, Store, Transaction, WriteLayer};
-use strata_rocksdb::{Durability, RocksConfig, RocksDb};
+use strata::{Column, ReadLayer, StorageError, Store, Transaction, WriteLayer};
+use strata::rocksdb::{Durability, RocksConfig, RocksDb};
 
 const A: Column = Column::new("a");
 const B: Column = Column::new("b");
@@ -120,7 +120,7 @@ fn a_full_disk_fails_commits_with_a_typed_error_and_loses_nothing() {
         "disk full after {acknowledged} acknowledged commits: {failure}"
     ));
     assert!(
-        matches!(failure, Error::StorageFull(_)),
+        matches!(failure, StorageError::StorageFull(_)),
         "a typed storage-full error, got {failure:?}"
     );
     assert!(acknowledged > 10, "the database took some commits before filling");
@@ -131,7 +131,7 @@ fn a_full_disk_fails_commits_with_a_typed_error_and_loses_nothing() {
     assert!(scanned.len() as u64 >= acknowledged);
     // Further writes keep failing cleanly: no panic, a typed error.
     let again = store.apply(&transaction(acknowledged + 2)).expect_err("still full");
-    assert!(matches!(again, Error::StorageFull(_) | Error::Backend(_)), "{again:?}");
+    assert!(matches!(again, StorageError::StorageFull(_) | StorageError::Backend(_)), "{again:?}");
 
     // Free space and reopen: every acknowledged commit is there, the failed ones all or nothing.
     drop(store);

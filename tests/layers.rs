@@ -1,7 +1,7 @@
 //! Regression tests for the layers: the cases model testing exists to catch, kept as plain tests.
 
-use strata_core::{
-    Column, Error, Layer, MemoryDb, ReadLayer, ReadOnly, Store, Tee, Temporal, Transaction,
+use strata::{
+    Column, Layer, MemoryDb, ReadLayer, ReadOnly, StorageError, Store, Tee, Temporal, Transaction,
     WriteLayer,
 };
 
@@ -138,7 +138,7 @@ fn a_failed_commit_keeps_the_buffer() {
     let mut layer = Temporal::new(&mut base);
     layer.put(C, b"k", b"v").unwrap();
     layer.put(OTHER, b"k", b"v").unwrap();
-    assert!(matches!(layer.commit(), Err(Error::UnknownColumn(_))));
+    assert!(matches!(layer.commit(), Err(StorageError::UnknownColumn(_))));
     assert_eq!(layer.shadow().len(), 2, "nothing lost: the caller can fix and retry");
     assert!(base.get(C, b"k").unwrap().is_none(), "and nothing half-applied");
 }
@@ -168,7 +168,7 @@ fn tee_writes_are_atomic_per_layer_not_across_layers() {
     let mut tx = Transaction::new();
     tx.put(C, b"k", b"v");
     tx.put(OTHER, b"k", b"v");
-    assert!(matches!(tee.apply(&tx), Err(Error::UnknownColumn(_))));
+    assert!(matches!(tee.apply(&tx), Err(StorageError::UnknownColumn(_))));
     let (first, second) = tee.into_base();
     assert_eq!(first.get(C, b"k").unwrap().unwrap(), b"v"[..], "the first layer applied all of it");
     assert_eq!(first.get(OTHER, b"k").unwrap().unwrap(), b"v"[..]);

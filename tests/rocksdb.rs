@@ -1,7 +1,7 @@
 //! What only the RocksDB backend has: files, locks, column families, prefix settings, checkpoints.
 
-use strata_core::{Column, Database, ReadLayer, Store, Transaction};
-use strata_rocksdb::{Durability, OpenError, PrefixChange, RocksDb};
+use strata::{Column, Database, ReadLayer, Store, Transaction};
+use strata::rocksdb::{Durability, OpenError, PrefixChange, RocksDb};
 use strata_testkit::RocksHarness;
 
 const CTX: Column = Column::new("ctx").with_prefix_len(4);
@@ -76,7 +76,7 @@ fn undeclared_column_families_are_kept_and_reported() {
 
     let db = open(dir.path(), &[LOG]).unwrap();
     assert_eq!(db.undeclared_columns(), ["ctx"]);
-    assert!(matches!(db.get(CTX, b"ctx1"), Err(strata_core::Error::UnknownColumn(_))));
+    assert!(matches!(db.get(CTX, b"ctx1"), Err(strata::StorageError::UnknownColumn(_))));
     drop(db);
 
     let db = open(dir.path(), &[LOG, CTX]).unwrap();

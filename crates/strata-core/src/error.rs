@@ -8,8 +8,6 @@
 //!   do not decode or encode. A [`StorageError`] converts into the [`Error`] variant of the same
 //!   name with `?`, and so do the more specific [`KeyError`], [`DecodeError`] and [`EncodeError`].
 
-use std::fmt;
-
 /// A boxed error from a backend or a codec, kept as the source of a Strata error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -159,18 +157,6 @@ impl EncodeError {
         Self { type_name: std::any::type_name::<T>(), source: source.into() }
     }
 }
-
-/// A plain message used as the source of an error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message(pub String);
-
-impl fmt::Display for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Message {}
 
 #[cfg(test)]
 mod tests {
