@@ -33,11 +33,11 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use strata_bench_support::{
-    self, Dataset, Engine, Overlay, Raw, Scale, Strata, Typed, WORKLOADS, Workload,
-};
-use strata::{Transaction, WriteLayer};
 use strata::rocksdb::RocksDb;
+use strata::{Transaction, WriteLayer};
+use strata_bench_support::{
+    self as workload, Dataset, Engine, Overlay, Raw, Scale, Strata, Typed, WORKLOADS, Workload,
+};
 
 struct Settings {
     full: bool,

@@ -8,8 +8,8 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use strata_bench_support::{self as workload, Dataset, Overlay, Scale};
 use strata::{Store, Temporal, WriteLayer};
+use strata_bench_support::{self as workload, Dataset, Overlay, Scale};
 
 fn benches(c: &mut Criterion) {
     let data = Dataset::generate(Scale::from_args());

@@ -9,9 +9,9 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 
+use strata::rocksdb::{OpenError, RocksConfig, RocksDb};
 use strata::{Column, Error, Handle, ReadLayer, Store, Transaction, WriteLayer};
 use strata_node::{ContextId, ContextState, STATE, StateKey};
-use strata::rocksdb::{OpenError, RocksConfig, RocksDb};
 
 const LOG: Column = Column::new("log");
 

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use strata::{Column, RawEntry, ReadLayer, Store, Temporal, Transaction, WriteLayer};
 use strata::rocksdb::{Durability, RocksConfig, RocksDb};
+use strata::{Column, RawEntry, ReadLayer, Store, Temporal, Transaction, WriteLayer};
 
 const A: Column = Column::new("a");
 const B: Column = Column::new("b");

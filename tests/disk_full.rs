@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use strata::{Column, ReadLayer, StorageError, Store, Transaction, WriteLayer};
 use strata::rocksdb::{Durability, RocksConfig, RocksDb};
+use strata::{Column, ReadLayer, StorageError, Store, Transaction, WriteLayer};
 
 const A: Column = Column::new("a");
 const B: Column = Column::new("b");

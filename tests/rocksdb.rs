@@ -1,7 +1,7 @@
 //! What only the RocksDB backend has: files, locks, column families, prefix settings, checkpoints.
 
-use strata::{Column, Database, ReadLayer, Store, Transaction};
 use strata::rocksdb::{Durability, OpenError, PrefixChange, RocksDb};
+use strata::{Column, Database, ReadLayer, Store, Transaction};
 use strata_testkit::RocksHarness;
 
 const CTX: Column = Column::new("ctx").with_prefix_len(4);

@@ -1,5 +1,6 @@
 //! A random stream of operations through a random layer stack over the in-memory backend, every
-//! read checked against the `BTreeMap` model — the same checker the proptest model tests use,
+//! read checked against the `BTreeMap` model, and now and then an injected fault armed, every
+//! failure checked for what it must leave behind — the same checker the proptest model tests use,
 //! driven by coverage-guided input instead.
 #![no_main]
 
@@ -8,6 +9,7 @@ use std::ops::Bound;
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use strata_testkit::MemoryHarness;
+use strata_testkit::fault::{OpKind, Outcome};
 use strata_testkit::stack::{self, Action, Kind};
 
 /// Keys from a small alphabet, so that operations collide on the same keys.
@@ -26,7 +28,7 @@ fn bound(u: &mut Unstructured<'_>) -> Result<Bound<Vec<u8>>> {
 
 fn action(u: &mut Unstructured<'_>) -> Result<Action> {
     let column = u.int_in_range(0..=2)?;
-    Ok(match u.int_in_range(0..=10)? {
+    Ok(match u.int_in_range(0..=11)? {
         0 | 1 => Action::Put(column, key(u)?, key(u)?),
         2 => Action::Delete(column, key(u)?),
         3 => Action::Get(column, key(u)?),
@@ -51,7 +53,13 @@ fn action(u: &mut Unstructured<'_>) -> Result<Action> {
                 Action::Reopen
             }
         }
-        _ => Action::PutSecond(column, key(u)?, key(u)?),
+        10 => Action::PutSecond(column, key(u)?, key(u)?),
+        // As the test kit's own random actions do, now and then: the n-th operation of a kind from
+        // here on fails, before or after it reaches the database.
+        _ => {
+            let outcome = if u.arbitrary()? { Outcome::Applied } else { Outcome::NotApplied };
+            Action::Arm(*u.choose(&OpKind::ALL)?, u.int_in_range(1..=3)?, outcome)
+        }
     })
 }
 

@@ -309,9 +309,10 @@ impl<'a> Strata<'a> {
     }
 }
 
-fn sum_entries<I, K, V>(items: I) -> usize
+fn sum_entries<I, K, V, E>(items: I) -> usize
 where
-    I: Iterator<Item = strata_core::Result<(K, V)>>,
+    I: Iterator<Item = Result<(K, V), E>>,
+    E: std::fmt::Debug,
     K: AsRef<[u8]>,
     V: AsRef<[u8]>,
 {

@@ -1,6 +1,6 @@
 //! `strata demo`: a node runtime at work, then a reopen that verifies everything it wrote.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -14,7 +14,7 @@ use strata_node::{
 use strata_rocksdb::{RocksConfig, RocksDb};
 
 use crate::error::CliError;
-use crate::output::{Output, dir_size};
+use crate::output::{DemoSummary, Output};
 
 /// Demo parameters.
 pub(crate) struct DemoArgs {
@@ -95,8 +95,16 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     let store = Store::new(RocksDb::open(&config, &COLUMNS)?);
     verify(&store, args)?;
     let counts = count_columns(&store)?;
-    let size = dir_size(&args.db);
-    out.demo_summary(&args.db, args, committed, elapsed, walked, &counts, size);
+    out.demo_summary(&DemoSummary {
+        path: &args.db,
+        contexts: args.contexts,
+        calls: u64::from(args.contexts) * u64::from(args.calls),
+        committed,
+        elapsed,
+        walked,
+        counts: &counts,
+        size: dir_size(&args.db),
+    });
     Ok(())
 }
 
@@ -237,6 +245,19 @@ fn verify(store: &Store<RocksDb>, args: &DemoArgs) -> Result<(), CliError> {
 
 fn count_columns(store: &Store<RocksDb>) -> Result<Vec<(&'static str, usize)>, CliError> {
     COLUMNS.iter().map(|column| Ok((column.name(), store.iter(*column, ..)?.count()))).collect()
+}
+
+/// Total size of the files under `path`.
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 #[cfg(test)]

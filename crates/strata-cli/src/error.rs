@@ -26,6 +26,18 @@ pub(crate) enum CliError {
         /// The columns that exist.
         available: String,
     },
+    /// A key, or a range bound, does not fit its column's key length.
+    #[error("{0}")]
+    KeyLength(String),
+    /// `checkpoint` was pointed at a path that already exists.
+    #[error(
+        "`{}` already exists: a checkpoint creates a new directory, so give a path that does not exist yet",
+        .0.display()
+    )]
+    CheckpointExists(PathBuf),
+    /// `checkpoint` was pointed into a directory that does not exist.
+    #[error("`{}` does not exist: create it first, a checkpoint creates only its own directory", .0.display())]
+    CheckpointParentMissing(PathBuf),
     /// `get` found no value.
     #[error("no entry under key {0} in column `{1}`")]
     NotFound(String, String),
@@ -49,13 +61,26 @@ pub(crate) enum CliError {
     Engine(#[from] strata_core::Error),
 }
 
+/// A byte-level failure (the inspector reads raw bytes) is an engine error like any other.
+impl From<strata_core::StorageError> for CliError {
+    fn from(error: strata_core::StorageError) -> Self {
+        Self::Engine(error.into())
+    }
+}
+
 impl CliError {
-    /// The process exit code: 1 internal, 2 usage (clap), 3 database cannot be opened,
-    /// 4 bad input, 5 problems found, 6 not found.
+    /// The process exit code: 1 internal, 2 usage (clap: the command line does not parse),
+    /// 3 database cannot be opened, 4 bad input (arguments that parse but do not fit: hex,
+    /// column, key length, a checkpoint path that exists or whose parent does not), 5 problems
+    /// found, 6 not found.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Open(_) => 3,
-            Self::BadHex { .. } | Self::UnknownColumn { .. } => 4,
+            Self::BadHex { .. }
+            | Self::UnknownColumn { .. }
+            | Self::KeyLength(_)
+            | Self::CheckpointExists(_)
+            | Self::CheckpointParentMissing(_) => 4,
             Self::CheckFailed(_) | Self::Verification(_) => 5,
             Self::NotFound(..) => 6,
             Self::Io { .. } | Self::Engine(_) => 1,

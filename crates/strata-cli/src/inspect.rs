@@ -33,7 +33,8 @@ pub(crate) fn stats(path: &Path, out: &Output) -> Result<(), CliError> {
         let tables = db.property(column, "rocksdb.total-sst-files-size")?.unwrap_or(0);
         let memtables = db.property(column, "rocksdb.cur-size-all-mem-tables")?.unwrap_or(0);
         let prefix = column.prefix_len().map_or_else(|| "-".to_owned(), |len| len.to_string());
-        rows.push(Row::stats(column.name(), &prefix, keys, tables + memtables));
+        let schema = schema::owner(column.name());
+        rows.push(Row::stats(column.name(), schema, &prefix, keys, tables + memtables));
     }
     out.stats(&rows, db.undeclared_columns());
     Ok(())
@@ -55,24 +56,32 @@ pub(crate) struct ScanArgs<'a> {
     pub(crate) limit: usize,
 }
 
+/// A range bound given as `flag`: hex, no longer than the column's keys.
+fn bound(flag: &str, column: &str, hex: Option<&str>) -> Result<Option<Vec<u8>>, CliError> {
+    let Some(hex) = hex else { return Ok(None) };
+    let bytes = parse_hex(hex)?;
+    schema::check_bound(flag, column, &bytes)?;
+    Ok(Some(bytes))
+}
+
 /// Prints the entries of a column within a range.
 pub(crate) fn scan(path: &Path, args: &ScanArgs<'_>, out: &Output) -> Result<(), CliError> {
     let store = open(path)?;
     let column = column(&store, args.column)?;
-    let mut range = match args.prefix {
-        Some(prefix) => KeyRange::prefix(&parse_hex(prefix)?),
-        None => KeyRange::all(),
-    };
-    let (start, end) = range.clone().into_parts();
-    let start = match args.from {
-        Some(from) => start.max(parse_hex(from)?),
+    let prefix = bound("--prefix", args.column, args.prefix)?;
+    let from = bound("--from", args.column, args.from)?;
+    let to = bound("--to", args.column, args.to)?;
+    let range = prefix.map_or_else(KeyRange::all, |prefix| KeyRange::prefix(&prefix));
+    let (start, end) = range.into_parts();
+    let start = match from {
+        Some(from) => start.max(from),
         None => start,
     };
-    let end = match (args.to.map(parse_hex).transpose()?, end) {
+    let end = match (to, end) {
         (Some(to), Some(end)) => Some(to.min(end)),
         (to, end) => to.or(end),
     };
-    range = KeyRange::new(start, end);
+    let range = KeyRange::new(start, end);
 
     let iter = store.iter_range(column, range)?;
     let items: Box<dyn Iterator<Item = _>> =
@@ -80,7 +89,7 @@ pub(crate) fn scan(path: &Path, args: &ScanArgs<'_>, out: &Output) -> Result<(),
     let mut rows = Vec::new();
     for item in items.take(args.limit) {
         let (key, value) = item?;
-        rows.push(Row::entry(column.name(), &key, &value));
+        rows.push(entry_row(column.name(), &key, &value));
     }
     out.entries(&rows);
     Ok(())
@@ -96,11 +105,18 @@ pub(crate) fn get(
     let store = open(path)?;
     let column = column(&store, column_name)?;
     let key = parse_hex(key_hex)?;
+    schema::check_key(column_name, &key)?;
     let value = store
         .get(column, &key)?
         .ok_or_else(|| CliError::NotFound(hex::encode(&key), column_name.to_owned()))?;
-    out.entries(&[Row::entry(column.name(), &key, &value)]);
+    out.entries(&[entry_row(column.name(), &key, &value)]);
     Ok(())
+}
+
+/// An entry as a row, decoded when a schema knows its column.
+fn entry_row(column: &str, key: &[u8], value: &[u8]) -> Row {
+    let (key_text, value_text) = schema::show(column, key, value);
+    Row::entry(key, value, key_text, value_text)
 }
 
 /// Checks every entry of every known column: key length and decoding, value decoding.
@@ -139,7 +155,9 @@ pub(crate) fn check(path: &Path, out: &Output) -> Result<(), CliError> {
         }
     }
     progress.finish_and_clear();
-    out.check(checked, &problems, &columns);
+    let unknown: Vec<&str> =
+        columns.iter().map(Column::name).filter(|name| schema::owner(name).is_none()).collect();
+    out.check(checked, &problems, &unknown);
     if problems.is_empty() { Ok(()) } else { Err(CliError::CheckFailed(problems.len())) }
 }
 
@@ -157,8 +175,18 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Writes a consistent copy to `dir`.
+/// Writes a consistent copy to `dir`, which must not exist yet.
 pub(crate) fn checkpoint(path: &Path, dir: &Path, out: &Output) -> Result<(), CliError> {
+    // Anything at `dir` (a directory, a file, a dangling link), or no directory to create it in,
+    // makes RocksDB refuse; say so plainly, before opening the database.
+    if dir.symlink_metadata().is_ok() {
+        return Err(CliError::CheckpointExists(dir.to_owned()));
+    }
+    if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(CliError::CheckpointParentMissing(parent.to_owned()));
+    }
     let store = open(path)?;
     store.db().checkpoint(dir)?;
     out.message(&format!("checkpoint written to {}", dir.display()));

@@ -25,7 +25,8 @@ Examples:
   strata check --db strata-data --json
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened
-(missing, locked, corrupt), 4 bad input (hex, column), 5 problems found, 6 key not found.";
+(missing, locked, corrupt), 4 bad input (hex, column, key length, a checkpoint path that
+exists or has no parent directory), 5 problems found, 6 key not found.";
 
 /// Strata: a layered, typed key-value storage engine over RocksDB.
 #[derive(Parser)]
@@ -103,7 +104,7 @@ enum Command {
     },
     /// Write a consistent copy of the database to a new directory.
     Checkpoint {
-        /// Directory to create.
+        /// Directory to create (it must not exist yet).
         dir: PathBuf,
         /// Database directory.
         #[arg(long, default_value = "strata-data")]

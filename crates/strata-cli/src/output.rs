@@ -1,14 +1,13 @@
 //! Human-readable tables by default, JSON with `--json`.
+//!
+//! A leaf of the CLI's module graph: callers hand it plain values (text already decoded, counts,
+//! names) and it only prints them.
 
 use std::path::Path;
 use std::time::Duration;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use serde_json::{Value, json};
-use strata_core::Column;
-
-use crate::demo::DemoArgs;
-use crate::schema;
 
 /// One row of output, kept both as text cells and as JSON.
 pub(crate) struct Row {
@@ -17,20 +16,31 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    /// A column's statistics.
-    pub(crate) fn stats(column: &str, prefix: &str, keys: u64, bytes: u64) -> Self {
+    /// A column's statistics, with the schema that owns it if one does.
+    pub(crate) fn stats(
+        column: &str,
+        schema: Option<&str>,
+        prefix: &str,
+        keys: u64,
+        bytes: u64,
+    ) -> Self {
         Self {
-            cells: vec![column.to_owned(), prefix.to_owned(), keys.to_string(), human_bytes(bytes)],
-            json: json!({ "column": column, "prefix_len": prefix, "approximate_keys": keys, "approximate_bytes": bytes }),
+            cells: vec![
+                column.to_owned(),
+                schema.unwrap_or("-").to_owned(),
+                prefix.to_owned(),
+                keys.to_string(),
+                human_bytes(bytes),
+            ],
+            json: json!({ "column": column, "schema": schema, "prefix_len": prefix, "approximate_keys": keys, "approximate_bytes": bytes }),
         }
     }
 
-    /// An entry, decoded when its column is known.
-    pub(crate) fn entry(column: &str, key: &[u8], value: &[u8]) -> Self {
-        let (key_text, value_text) = schema::show(column, key, value);
+    /// An entry: its bytes, and the text they are shown as (decoded, or hex).
+    pub(crate) fn entry(key: &[u8], value: &[u8], key_text: String, value_text: String) -> Self {
         Self {
-            cells: vec![key_text.clone(), value_text.clone()],
             json: json!({ "key_hex": hex::encode(key), "key": key_text, "value_hex": hex::encode(value), "value": value_text }),
+            cells: vec![key_text, value_text],
         }
     }
 
@@ -75,7 +85,7 @@ impl Output {
                 &json!({ "columns": columns, "unregistered_column_families": undeclared }),
             );
         } else {
-            Self::table(&["column", "prefix", "≈ keys", "≈ size"], rows);
+            Self::table(&["column", "schema", "prefix", "≈ keys", "≈ size"], rows);
             if !undeclared.is_empty() {
                 println!("column families without a valid Strata name: {}", undeclared.join(", "));
             }
@@ -92,13 +102,8 @@ impl Output {
         }
     }
 
-    /// `check` output.
-    pub(crate) fn check(&self, checked: u64, problems: &[Row], columns: &[Column]) {
-        let unknown: Vec<&str> = columns
-            .iter()
-            .map(Column::name)
-            .filter(|name| schema::lookup(name).is_none())
-            .collect();
+    /// `check` output; `unknown` are the columns no schema describes.
+    pub(crate) fn check(&self, checked: u64, problems: &[Row], unknown: &[&str]) {
         if self.json {
             let list: Vec<_> = problems.iter().map(|r| r.json.clone()).collect();
             Self::print_json(
@@ -130,30 +135,20 @@ impl Output {
     }
 
     /// The demo's summary.
-    #[allow(clippy::too_many_arguments)]
-    // A rate for display: losing precision beyond 2^52 calls is harmless.
-    #[allow(clippy::cast_precision_loss)]
-    pub(crate) fn demo_summary(
-        &self,
-        path: &Path,
-        args: &DemoArgs,
-        committed: u64,
-        elapsed: Duration,
-        walked: usize,
-        counts: &[(&str, usize)],
-        size: u64,
-    ) {
-        let total = u64::from(args.contexts) * u64::from(args.calls);
-        let per_second = total as f64 / elapsed.as_secs_f64().max(1e-9);
+    pub(crate) fn demo_summary(&self, summary: &DemoSummary<'_>) {
+        let DemoSummary { path, contexts, calls, committed, elapsed, walked, counts, size } =
+            *summary;
+        #[expect(clippy::cast_precision_loss, reason = "a rate for display; exact to 2^52 calls")]
+        let per_second = calls as f64 / elapsed.as_secs_f64().max(1e-9);
         if self.json {
             let keys: serde_json::Map<String, Value> =
                 counts.iter().map(|(name, count)| ((*name).to_owned(), json!(count))).collect();
             Self::print_json(&json!({
                 "database": path.display().to_string(),
-                "contexts": args.contexts,
-                "calls": total,
+                "contexts": contexts,
+                "calls": calls,
                 "committed": committed,
-                "rolled_back": total - committed,
+                "rolled_back": calls - committed,
                 "calls_per_second": per_second.round(),
                 "state_entries_walked_in_context_0": walked,
                 "keys_per_column": keys,
@@ -163,10 +158,9 @@ impl Output {
             return;
         }
         println!(
-            "executed {total} calls over {} contexts in {:.2} s ({per_second:.0} calls/s): {committed} committed, {} rolled back",
-            args.contexts,
+            "executed {calls} calls over {contexts} contexts in {:.2} s ({per_second:.0} calls/s): {committed} committed, {} rolled back",
             elapsed.as_secs_f64(),
-            total - committed
+            calls - committed
         );
         println!("walked context 0's state by key range: {walked} entries");
         let rows: Vec<Row> = counts
@@ -191,8 +185,29 @@ impl Output {
     }
 }
 
-// A size for display, rounded to one decimal anyway.
-#[allow(clippy::cast_precision_loss)]
+/// What the demo did, for its summary: plain values, so printing needs nothing from the demo.
+#[derive(Clone, Copy)]
+pub(crate) struct DemoSummary<'a> {
+    /// The database directory.
+    pub(crate) path: &'a Path,
+    /// Contexts created.
+    pub(crate) contexts: u32,
+    /// Calls executed, over all contexts.
+    pub(crate) calls: u64,
+    /// Calls committed (the rest were rolled back).
+    pub(crate) committed: u64,
+    /// How long the calls took.
+    pub(crate) elapsed: Duration,
+    /// State entries walked in context 0.
+    pub(crate) walked: usize,
+    /// Keys per column after reopening.
+    pub(crate) counts: &'a [(&'a str, usize)],
+    /// Bytes on disk.
+    pub(crate) size: u64,
+}
+
+/// A byte count for display, in B, KiB, MiB or GiB.
+#[expect(clippy::cast_precision_loss, reason = "a size for display, rounded to one decimal")]
 fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes as f64;
@@ -202,17 +217,4 @@ fn human_bytes(bytes: u64) -> String {
         unit += 1;
     }
     if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
-}
-
-/// Total size of the files under `path`.
-pub(crate) fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
-    entries
-        .filter_map(Result::ok)
-        .map(|entry| match entry.metadata() {
-            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
-            Ok(meta) => meta.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }

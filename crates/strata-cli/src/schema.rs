@@ -1,80 +1,32 @@
-//! What the CLI knows about the node-runtime schema: how to show and check each known column.
+//! The schemas this build of the CLI knows, in one place, and what the inspector does with their
+//! descriptors: decode keys and values for display, check entries, check key lengths of
+//! arguments. A column no schema claims is shown as raw hex and not checked for content.
 
-use std::fmt::Debug;
+use strata_core::{ColumnDescriptor, Schema};
 
-use strata_core::{DataType, Entry, Slice};
-use strata_node::{
-    ContextConfig, ContextIdentity, ContextMeta, ContextState, ContextTransaction, Generic,
-};
+use crate::error::CliError;
 
-/// How one known column's keys and values are decoded.
-pub(crate) struct Known {
-    /// The column's name.
-    pub(crate) column: &'static str,
-    /// The only key length the schema allows.
-    pub(crate) key_len: usize,
-    /// Decodes a key for display.
-    pub(crate) key: fn(&[u8]) -> Result<String, String>,
-    /// Decodes a value for display.
-    pub(crate) value: fn(&[u8]) -> Result<String, String>,
+/// Every schema the CLI is built with. A schema crate (the KV store, the logs, …) joins by
+/// adding its descriptor here.
+pub(crate) const SCHEMAS: &[Schema] = &[strata_node::SCHEMA];
+
+/// The schema that declares the column named `name`, and the column's descriptor.
+pub(crate) fn lookup(name: &str) -> Option<(&'static Schema, &'static ColumnDescriptor)> {
+    SCHEMAS.iter().find_map(|schema| schema.column(name).map(|column| (schema, column)))
 }
 
-fn key_of<E: Entry + Debug>(bytes: &[u8]) -> Result<String, String> {
-    E::from_bytes(bytes).map(|key| format!("{key:?}")).map_err(|e| e.to_string())
-}
-
-fn value_of<E: Entry>(bytes: &[u8]) -> Result<String, String>
-where
-    for<'a> E::Value<'a>: Debug,
-{
-    E::Value::from_slice(Slice::from(bytes))
-        .map(|value| format!("{value:?}"))
-        .map_err(|e| e.to_string())
-}
-
-// Shaped like every other decoder so it fits `Known::value`; raw bytes always "decode".
-#[allow(clippy::unnecessary_wraps)]
-fn raw_value(bytes: &[u8]) -> Result<String, String> {
-    Ok(hex::encode(bytes))
-}
-
-/// A column whose values are raw bytes: keys decoded, values shown as hex.
-fn known_raw<E: Entry + Debug>() -> Known {
-    Known { column: E::COLUMN.name(), key_len: E::key_len(), key: key_of::<E>, value: raw_value }
-}
-
-fn known<E: Entry + Debug>() -> Known
-where
-    for<'a> E::Value<'a>: Debug,
-{
-    Known {
-        column: E::COLUMN.name(),
-        key_len: E::key_len(),
-        key: key_of::<E>,
-        value: value_of::<E>,
-    }
-}
-
-/// The known column named `name`, if any.
-pub(crate) fn lookup(name: &str) -> Option<Known> {
-    [
-        known::<ContextMeta>(),
-        known::<ContextConfig>(),
-        known::<ContextIdentity>(),
-        known_raw::<ContextState>(),
-        known::<ContextTransaction>(),
-        known_raw::<Generic>(),
-    ]
-    .into_iter()
-    .find(|known| known.column == name)
+/// The name of the schema that owns the column named `name`, if any.
+pub(crate) fn owner(name: &str) -> Option<&'static str> {
+    lookup(name).map(|(schema, _)| schema.name())
 }
 
 /// A key and value as text: decoded for known columns, hex otherwise or when decoding fails.
 pub(crate) fn show(column: &str, key: &[u8], value: &[u8]) -> (String, String) {
     match lookup(column) {
-        Some(known) => (
-            (known.key)(key).unwrap_or_else(|_| hex::encode(key)),
-            (known.value)(value)
+        Some((_, descriptor)) => (
+            descriptor.render_key(key).unwrap_or_else(|_| hex::encode(key)),
+            descriptor
+                .render_value(value)
                 .unwrap_or_else(|e| format!("{} (undecodable: {e})", hex::encode(value))),
         ),
         None => (hex::encode(key), hex::encode(value)),
@@ -83,12 +35,96 @@ pub(crate) fn show(column: &str, key: &[u8], value: &[u8]) -> (String, String) {
 
 /// What is wrong with an entry of a known column, if anything.
 pub(crate) fn problem(column: &str, key: &[u8], value: &[u8]) -> Option<String> {
-    let known = lookup(column)?;
-    if key.len() != known.key_len {
-        return Some(format!("key is {} bytes, the schema requires {}", key.len(), known.key_len));
+    let (_, descriptor) = lookup(column)?;
+    if key.len() != descriptor.key_len() {
+        return Some(wrong_length(descriptor, key.len()));
     }
-    if let Err(e) = (known.key)(key) {
+    if let Err(e) = descriptor.render_key(key) {
         return Some(format!("key does not decode: {e}"));
     }
-    (known.value)(value).err().map(|e| format!("value does not decode: {e}"))
+    descriptor.render_value(value).err().map(|e| format!("value does not decode: {e}"))
+}
+
+/// Checks that `key` has the length its column's schema requires (any length for unknown
+/// columns).
+pub(crate) fn check_key(column: &str, key: &[u8]) -> Result<(), CliError> {
+    match lookup(column) {
+        Some((_, descriptor)) if key.len() != descriptor.key_len() => {
+            Err(CliError::KeyLength(wrong_length(descriptor, key.len())))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks that a range bound given as `flag` (`--prefix`, `--from`, `--to`) is no longer than
+/// its column's keys: a longer one could match nothing, which is surely a mistake.
+pub(crate) fn check_bound(flag: &str, column: &str, bound: &[u8]) -> Result<(), CliError> {
+    match lookup(column) {
+        Some((_, descriptor)) if bound.len() > descriptor.key_len() => {
+            Err(CliError::KeyLength(format!(
+                "{flag} length {}, column {column} expects at most {}{}",
+                bound.len(),
+                descriptor.key_len(),
+                layout_note(descriptor)
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `key length 1, column meta expects 32 (context_id: 32 bytes)`.
+fn wrong_length(descriptor: &ColumnDescriptor, len: usize) -> String {
+    format!(
+        "key length {len}, column {} expects {}{}",
+        descriptor.column().name(),
+        descriptor.key_len(),
+        layout_note(descriptor)
+    )
+}
+
+/// ` (name: width bytes, …)` when the layout is known, nothing otherwise.
+fn layout_note(descriptor: &ColumnDescriptor) -> String {
+    let layout = descriptor.layout_text();
+    if layout.is_empty() { layout } else { format!(" ({layout})") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_schemas_claim_one_column() {
+        let mut names: Vec<&str> =
+            SCHEMAS.iter().flat_map(Schema::columns).map(|d| d.column().name()).collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all, "a column is claimed twice: {names:?}");
+    }
+
+    #[test]
+    fn every_node_column_is_known() {
+        for column in strata_node::COLUMNS {
+            assert_eq!(owner(column.name()), Some("node"), "{column}");
+        }
+        assert_eq!(owner("custom"), None);
+    }
+
+    #[test]
+    fn lengths_are_checked_against_the_layout() {
+        let error = check_key("meta", &[0]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "key length 1, column meta expects 32 (context_id: 32 bytes)"
+        );
+        assert!(check_key("meta", &[0; 32]).is_ok());
+        assert!(check_key("custom", &[0]).is_ok());
+        assert!(check_bound("--prefix", "meta", &[0; 32]).is_ok());
+        let error = check_bound("--from", "state", &[0; 65]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--from length 65, column state expects at most 64 \
+             (context_id: 32 bytes, state_key: 32 bytes)"
+        );
+    }
 }

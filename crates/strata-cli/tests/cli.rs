@@ -61,12 +61,17 @@ fn stats_lists_every_column() {
     let names: Vec<&str> =
         json["columns"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
     assert_eq!(names, ["config", "generic", "identity", "meta", "state", "transaction"]);
+    let schemas: Vec<&str> =
+        json["columns"].as_array().unwrap().iter().map(|c| c["schema"].as_str().unwrap()).collect();
+    assert_eq!(schemas, ["node"; 6]);
     strata()
         .args(["stats", "--db"])
         .arg(&db)
         .assert()
         .success()
-        .stdout(predicate::str::contains("transaction"));
+        .stdout(predicate::str::contains("transaction"))
+        .stdout(predicate::str::contains("schema"))
+        .stdout(predicate::str::contains("node"));
 }
 
 #[test]
@@ -122,7 +127,54 @@ fn get_prints_one_entry_or_says_it_is_missing() {
         .arg(&db)
         .assert()
         .code(6)
-        .stderr(predicate::str::contains("no entry"));
+        .stderr(format!("error: no entry under key {} in column `meta`\n", "00".repeat(32)));
+}
+
+#[test]
+fn a_key_of_the_wrong_length_names_the_length_its_column_expects() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(&dir);
+    strata()
+        .args(["get", "meta", "00", "--db"])
+        .arg(&db)
+        .assert()
+        .code(4)
+        .stdout("")
+        .stderr("error: key length 1, column meta expects 32 (context_id: 32 bytes)\n");
+    strata()
+        .args(["get", "state", &"00".repeat(32), "--json", "--db"])
+        .arg(&db)
+        .assert()
+        .code(4)
+        .stderr(
+            "error: key length 32, column state expects 64 \
+             (context_id: 32 bytes, state_key: 32 bytes)\n",
+        );
+
+    // Range bounds may be shorter than a key, never longer.
+    for flag in ["--prefix", "--from", "--to"] {
+        strata()
+            .args(["scan", "meta", flag, &"ab".repeat(33), "--db"])
+            .arg(&db)
+            .assert()
+            .code(4)
+            .stdout("")
+            .stderr(format!(
+                "error: {flag} length 33, column meta expects at most 32 (context_id: 32 bytes)\n"
+            ));
+        strata().args(["scan", "meta", flag, &"ab".repeat(32), "--db"]).arg(&db).assert().success();
+    }
+
+    // Columns no schema describes take keys of any length.
+    let custom = dir.path().join("custom");
+    let column = strata_core::Column::new("custom");
+    drop(RocksDb::open(&RocksConfig::new(&custom), &[column]).unwrap());
+    strata()
+        .args(["get", "custom", "00", "--db"])
+        .arg(&custom)
+        .assert()
+        .code(6)
+        .stderr("error: no entry under key 00 in column `custom`\n");
 }
 
 #[test]
@@ -192,12 +244,12 @@ fn check_passes_on_the_demo_and_finds_every_corruption() {
     assert_eq!(problems.len(), 3, "{problems:?}");
     let columns: Vec<&str> = problems.iter().map(|p| p["column"].as_str().unwrap()).collect();
     assert_eq!(columns, ["meta", "state", "transaction"]);
-    assert!(
-        problems[1]["problem"]
-            .as_str()
-            .unwrap()
-            .contains("key is 10 bytes, the schema requires 64")
+    assert_eq!(
+        problems[1]["problem"],
+        "key length 10, column state expects 64 (context_id: 32 bytes, state_key: 32 bytes)"
     );
+    assert!(problems[0]["problem"].as_str().unwrap().starts_with("value does not decode: "));
+    assert!(problems[2]["problem"].as_str().unwrap().starts_with("value does not decode: "));
     strata()
         .args(["check", "--db"])
         .arg(&db)
@@ -219,7 +271,19 @@ fn checkpoint_and_compact() {
         .assert()
         .success()
         .stdout(predicate::str::contains("no problems"));
-    strata().args(["checkpoint"]).arg(&copy).arg("--db").arg(&db).assert().code(1);
+    strata()
+        .args(["checkpoint"])
+        .arg(&copy)
+        .arg("--db")
+        .arg(&db)
+        .assert()
+        .code(4)
+        .stdout("")
+        .stderr(format!(
+            "error: `{}` already exists: a checkpoint creates a new directory, so give a path that \
+             does not exist yet\n",
+            copy.display()
+        ));
     strata()
         .args(["compact", "--db"])
         .arg(&db)
@@ -265,6 +329,46 @@ fn columns_without_a_known_schema_print_hex() {
     strata().args(["check", "--db"]).arg(&db).assert().success().stdout(predicate::str::contains(
         "columns without a known schema (not checked for content): custom",
     ));
+    let output = strata().args(["stats", "--json", "--db"]).arg(&db).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["columns"][0]["column"], "custom");
+    assert!(json["columns"][0]["schema"].is_null());
+}
+
+#[test]
+fn checkpoint_refuses_an_existing_path_before_opening_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = dir.path().join("taken");
+    std::fs::create_dir(&taken).unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"").unwrap();
+    // No database at `--db` at all: the path is refused first, so no open error (exit 3).
+    for path in [&taken, &file] {
+        strata()
+            .args(["checkpoint"])
+            .arg(path)
+            .arg("--db")
+            .arg(dir.path().join("missing"))
+            .assert()
+            .code(4)
+            .stderr(predicate::str::contains("already exists"))
+            .stderr(predicate::str::contains("Invalid argument").not());
+    }
+    assert!(!dir.path().join("missing").exists());
+
+    let orphan = dir.path().join("no-parent").join("copy");
+    strata()
+        .args(["checkpoint"])
+        .arg(&orphan)
+        .arg("--db")
+        .arg(dir.path().join("missing"))
+        .assert()
+        .code(4)
+        .stderr(format!(
+            "error: `{}` does not exist: create it first, a checkpoint creates only its own \
+             directory\n",
+            dir.path().join("no-parent").display()
+        ));
 }
 
 /// Flips bytes at the start of every application table file in `db` (inside its first data

@@ -16,6 +16,9 @@
 //! Every per-context column declares the 32-byte context id as its prefix, so a backend can
 //! build prefix bloom filters and walking one context's entries is one prefix scan.
 //!
+//! [`SCHEMA`] describes all of it to tools (the `strata` inspector decodes every column with
+//! it): each column's key layout and how its keys and values are shown.
+//!
 //! ```
 //! use strata_core::{MemoryDb, Store};
 //! use strata_node::{ContextId, ContextState, StateKey};
@@ -33,7 +36,9 @@
 use std::fmt;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use strata_core::{BorshValue, Column, Entry, KeyComponent, KeyError, Slice, key};
+use strata_core::{
+    BorshValue, Column, ColumnDescriptor, Entry, KeyComponent, KeyError, Schema, Slice, key,
+};
 
 /// Length of a context id, the prefix of every per-context column.
 pub const CONTEXT_ID_LEN: usize = 32;
@@ -224,8 +229,34 @@ impl Entry for Generic {
     type Value<'a> = Slice<'a>;
 }
 
+/// The node-runtime schema's descriptor: every column with its key layout, keys shown as their
+/// typed form, structured values through `Debug` and raw-byte values as hex.
+///
+/// ```
+/// let state = strata_node::SCHEMA.column("state").unwrap();
+/// assert_eq!(state.key_len(), 64);
+/// assert_eq!(state.layout_text(), "context_id: 32 bytes, state_key: 32 bytes");
+/// assert_eq!(state.render_value(b"\x01\xff")?, "01ff");
+///
+/// let meta = strata_node::SCHEMA.column("meta").unwrap();
+/// assert!(meta.render_key(&[0]).is_err());
+/// # Ok::<(), strata_core::Error>(())
+/// ```
+pub const SCHEMA: Schema = Schema::new(
+    "node",
+    &[
+        ColumnDescriptor::of::<ContextMeta>(),
+        ColumnDescriptor::of::<ContextConfig>(),
+        ColumnDescriptor::of::<ContextIdentity>(),
+        ColumnDescriptor::of_raw::<ContextState>(),
+        ColumnDescriptor::of::<ContextTransaction>(),
+        ColumnDescriptor::of_raw::<Generic>(),
+    ],
+);
+
 #[cfg(test)]
 mod tests {
+    use strata_core::key::KeyField;
     use strata_core::{AsKeyParts, FromKeyParts, HasPrefix, KeyComponent, len_of};
 
     use super::*;
@@ -256,6 +287,43 @@ mod tests {
         assert!(a.as_key() < b.as_key());
         assert_eq!(ContextState::from_bytes(a.as_key().as_bytes()).unwrap(), a);
         assert!(ContextState::from_bytes(&[0; 63]).is_err());
+    }
+
+    #[test]
+    fn the_descriptor_covers_every_column_and_matches_the_keys() {
+        assert_eq!(SCHEMA.name(), "node");
+        assert_eq!(SCHEMA.column_set().collect::<Vec<_>>(), COLUMNS);
+        for descriptor in SCHEMA.columns() {
+            let column = descriptor.column();
+            let widths: usize = descriptor.key_layout().iter().map(KeyField::width).sum();
+            assert_eq!(widths, descriptor.key_len(), "{column}");
+            // A declared prefix ends on a component boundary of the layout.
+            if let Some(prefix) = column.prefix_len() {
+                let mut boundaries = descriptor.key_layout().iter().scan(0, |at, f| {
+                    *at += f.width();
+                    Some(*at)
+                });
+                assert!(boundaries.any(|at| at == prefix), "{column}");
+            }
+        }
+        let identity = SCHEMA.column("identity").unwrap();
+        assert_eq!(identity.layout_text(), "context_id: 32 bytes, public_key: 32 bytes");
+        assert_eq!(identity.key_layout()[1].type_name(), "PublicKey");
+    }
+
+    #[test]
+    fn the_descriptor_renders_keys_and_values() {
+        let key = ContextMeta { context_id: ContextId([0xab; 32]) };
+        let meta = SCHEMA.column("meta").unwrap();
+        assert_eq!(meta.render_key(key.as_key().as_bytes()).unwrap(), format!("{key:?}"));
+        let record = MetaRecord {
+            application_id: ApplicationId([1; 32]),
+            last_transaction_hash: Hash([2; 32]),
+        };
+        let bytes = borsh::to_vec(&record).unwrap();
+        assert_eq!(meta.render_value(&bytes).unwrap(), format!("{record:?}"));
+        assert!(meta.render_value(&bytes[1..]).is_err());
+        assert_eq!(SCHEMA.column("generic").unwrap().render_value(&[0xca, 0xfe]).unwrap(), "cafe");
     }
 
     #[test]
