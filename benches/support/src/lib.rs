@@ -13,6 +13,7 @@
 //! defaults. A [`Workload`] is one operation, numbered so that every engine sees the same
 //! sequence of keys.
 #![forbid(unsafe_code)]
+#![expect(clippy::missing_panics_doc, reason = "a benchmark stops at its first failure")]
 
 use std::time::Duration;
 

@@ -118,14 +118,14 @@ macro_rules! signed_component {
             type Len = <$uint as KeyComponent>::Len;
 
             fn write_to(&self, out: &mut [u8]) {
-                #[allow(clippy::cast_sign_loss)]
+                #[expect(clippy::cast_sign_loss, reason = "the sign bit is flipped on purpose: order-preserving")]
                 let flipped = (*self as $uint) ^ (1 << (<$uint>::BITS - 1));
                 flipped.write_to(out);
             }
 
             fn read_from(bytes: &[u8]) -> Result<Self, KeyError> {
                 let flipped = <$uint>::read_from(bytes)?;
-                #[allow(clippy::cast_possible_wrap)]
+                #[expect(clippy::cast_possible_wrap, reason = "undoes the sign-bit flip of `write_to`")]
                 Ok((flipped ^ (1 << (<$uint>::BITS - 1))) as $int)
             }
         }
@@ -143,7 +143,7 @@ macro_rules! tuple_components {
         {
             type Len = $len;
 
-            #[allow(non_snake_case)]
+            #[expect(non_snake_case, reason = "bindings are named after the type parameters")]
             fn write_to(&self, out: &mut [u8]) {
                 let ($($name,)+) = self;
                 let mut at = 0;
@@ -155,7 +155,7 @@ macro_rules! tuple_components {
                 debug_assert_eq!(at, out.len());
             }
 
-            #[allow(unused_assignments)]
+            #[expect(unused_assignments, reason = "the offset after the last component is never read")]
             fn read_from(bytes: &[u8]) -> Result<Self, KeyError> {
                 let mut at = 0;
                 Ok(($({

@@ -461,7 +461,6 @@ pub fn run<H: Harness>(
 /// Runs `actions` like [`run`], with `fault` armed from the start, and checks what every failure
 /// leaves behind (see the module documentation). Faults armed by [`Action::Arm`] recover from a
 /// failed commit by committing again.
-#[expect(clippy::too_many_lines, reason = "one arm per action, each with its failure case")]
 pub fn run_armed<H: Harness>(
     harness: &mut H,
     kind: Kind,
