@@ -356,3 +356,29 @@ impl<C: Cursor> Cursor for FaultyCursor<C> {
         }
     }
 }
+
+/// Another harness's databases behind a [`Faulty`] wrapper with nothing armed: the conformance
+/// suite run through it shows the wrapper changes nothing until a fault is armed, which every
+/// fault-schedule test relies on.
+///
+/// ```
+/// use strata_testkit::MemoryHarness;
+/// use strata_testkit::fault::FaultyHarness;
+///
+/// strata_testkit::suite::iterators_read_a_snapshot(&mut FaultyHarness(MemoryHarness));
+/// ```
+#[derive(Debug, Default)]
+pub struct FaultyHarness<H>(pub H);
+
+impl<H: crate::Harness> crate::Harness for FaultyHarness<H> {
+    type Db = Faulty<H::Db>;
+
+    fn open(&mut self, columns: &[Column]) -> Faulty<H::Db> {
+        Faulty::new(self.0.open(columns))
+    }
+
+    fn reopen(&mut self, db: Faulty<H::Db>) -> Faulty<H::Db> {
+        let faults = db.faults();
+        Faulty::with_faults(self.0.reopen(db.into_inner()), faults)
+    }
+}
