@@ -40,6 +40,10 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeExample;
 
+#[cfg(doctest)]
+#[doc = include_str!("../docs/extending.md")]
+struct ExtendingGuide;
+
 pub use strata_core::*;
 
 /// The borsh crate Strata encodes structured values with; derive `BorshSerialize` and

@@ -11,8 +11,9 @@
 //! | [`database`] | the backend seam: [`Database`] and its [`Cursor`] |
 //! | [`transaction`] | [`Transaction`]: buffered writes applied atomically |
 //! | [`iter`] | [`Unstructured`] and [`Structured`] std iterators |
-//! | [`layer`] | [`ReadLayer`], [`WriteLayer`] and the layers: [`Temporal`], [`ReadOnly`], [`Tee`] |
+//! | [`layer`] | [`ReadLayer`], [`WriteLayer`] and the layers: [`Temporal`], [`ReadOnly`], [`Tee`]; [`forward_read_layer!`] and [`forward_write_layer!`] for new layers |
 //! | [`memory`] | [`MemoryDb`], the in-memory backend |
+//! | [`schema`] | [`Schema`] and [`ColumnDescriptor`]: what a schema crate exports so tools can show its data |
 //!
 //! The RocksDB backend lives in the `strata-rocksdb` crate and plugs in through [`Database`].
 //!
@@ -58,6 +59,7 @@ pub mod key;
 pub mod layer;
 pub mod memory;
 pub mod range;
+pub mod schema;
 pub mod store;
 pub mod transaction;
 pub mod value;
@@ -71,6 +73,7 @@ pub use key::{AsKeyParts, FromKeyParts, HasPrefix, Key, KeyComponent, KeyCompone
 pub use layer::{Layer, ReadLayer, ReadOnly, Tee, Temporal, WriteLayer};
 pub use memory::MemoryDb;
 pub use range::KeyRange;
+pub use schema::{ColumnDescriptor, Schema};
 pub use store::Store;
 pub use transaction::{Op, Transaction};
 pub use value::{BorshValue, DataType, Entry, Slice};

@@ -14,7 +14,13 @@
 //!
 //! They compose freely: `ReadOnly<Temporal<Store<D>>>`, `Temporal<Temporal<Store<D>>>`,
 //! `Temporal<Tee<Store<D>, Store<E>>>`, …
+//!
+//! A new layer writes only what makes it different: the [`forward`] macros,
+//! [`forward_read_layer!`](crate::forward_read_layer) and
+//! [`forward_write_layer!`](crate::forward_write_layer), write the methods it passes through to
+//! the layer below.
 
+pub mod forward;
 pub mod merge;
 mod read_only;
 mod tee;

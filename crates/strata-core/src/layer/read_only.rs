@@ -1,10 +1,6 @@
 //! [`ReadOnly`]: a view with no way to write.
 
-use crate::column::Column;
-use crate::error::StorageResult as Result;
 use crate::layer::{Layer, ReadLayer};
-use crate::range::KeyRange;
-use crate::value::Slice;
 
 /// A read-only view of a layer. It implements [`ReadLayer`] and nothing else, so code holding a
 /// `ReadOnly` cannot write — the compiler rejects it:
@@ -44,21 +40,7 @@ impl<L> Layer for ReadOnly<L> {
     }
 }
 
+/// Every read goes to the inner layer unchanged.
 impl<L: ReadLayer> ReadLayer for ReadOnly<L> {
-    type Cursor<'a>
-        = L::Cursor<'a>
-    where
-        Self: 'a;
-
-    fn has(&self, column: Column, key: &[u8]) -> Result<bool> {
-        self.inner.has(column, key)
-    }
-
-    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
-        self.inner.get(column, key)
-    }
-
-    fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
-        self.inner.cursor(column, range)
-    }
+    crate::forward_read_layer!();
 }
