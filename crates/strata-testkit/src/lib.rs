@@ -142,6 +142,8 @@ impl Harness for RocksHarness {
 /// ```
 /// strata_testkit::conformance!(strata_testkit::MemoryHarness);
 /// ```
+///
+/// Its list of checks is [`suite::NAMES`]; a test of this crate keeps the two the same.
 #[macro_export]
 macro_rules! conformance {
     ($harness:expr) => {
@@ -153,6 +155,7 @@ macro_rules! conformance {
             prefix_iteration,
             mixed_direction_iteration_meets_once,
             seek_moves_the_front,
+            cursor_moves_keep_the_contract,
             items_outlive_their_iterator,
             iterators_read_a_snapshot,
             get_many_matches_get,
@@ -214,4 +217,23 @@ macro_rules! conformance {
             }
         )+
     };
+}
+
+#[cfg(test)]
+mod tests {
+    /// `conformance!` names every check of `suite::all`, in the same order.
+    #[test]
+    fn the_macro_lists_every_check() {
+        let source = include_str!("lib.rs");
+        let start = source.find("@tests $harness;").expect("the macro's check list");
+        let list = &source[start..];
+        let list =
+            &list[list.find('\n').expect("a line break") + 1..list.find(");").expect("its end")];
+        let names: Vec<&str> = list
+            .lines()
+            .map(|line| line.trim().trim_end_matches(','))
+            .filter(|n| !n.is_empty())
+            .collect();
+        assert_eq!(names, crate::suite::NAMES);
+    }
 }

@@ -12,6 +12,38 @@ const A: Column = COLUMNS[0];
 const B: Column = COLUMNS[1];
 const G: Column = COLUMNS[2];
 
+/// Declares [`all`] and [`NAMES`] from one list of checks.
+macro_rules! checks {
+    ($($check:ident),+ $(,)?) => {
+        /// Runs every check of the suite on `harness`, in order: for a backend that wants the
+        /// suite in one call (a doctest, an example); test files use [`conformance!`](crate::conformance)
+        /// for one `#[test]` per check.
+        pub fn all<H: Harness>(harness: &mut H) {
+            $($check(harness);)+
+        }
+
+        /// The names of the suite's checks, in order.
+        pub const NAMES: &[&str] = &[$(stringify!($check)),+];
+    };
+}
+
+checks!(
+    point_operations,
+    unknown_columns_are_rejected_without_side_effects,
+    transactions_apply_atomically_across_columns,
+    forward_reverse_and_bounded_iteration,
+    prefix_iteration,
+    mixed_direction_iteration_meets_once,
+    seek_moves_the_front,
+    cursor_moves_keep_the_contract,
+    items_outlive_their_iterator,
+    iterators_read_a_snapshot,
+    get_many_matches_get,
+    data_survives_reopen,
+    typed_handle_round_trips,
+    bad_stored_bytes_are_typed_errors,
+);
+
 fn open<H: Harness>(harness: &mut H) -> H::Db {
     harness.open(&COLUMNS)
 }
@@ -200,6 +232,130 @@ pub fn mixed_direction_iteration_meets_once<H: Harness>(harness: &mut H) {
         front.extend(back);
         assert_eq!(front, all, "pattern {pattern:#b}");
     }
+}
+
+/// The `Cursor` contract, move by move, on the cursor itself: iterators above it re-check some
+/// of this (a `seek_for_prev` that lands on the key), so only a direct check pins it down.
+pub fn cursor_moves_keep_the_contract<H: Harness>(harness: &mut H) {
+    use strata_core::Cursor;
+
+    let db = open(harness);
+    fill(&db, A, &[b"a", b"c", b"e", b"g", b"i"]);
+    let at =
+        |cursor: &H::Db, range: KeyRange, moves: &dyn Fn(&mut <H::Db as Database>::Cursor<'_>)| {
+            let mut c = cursor.cursor(A, &range).expect("open a cursor");
+            moves(&mut c);
+            c.status().expect("no error");
+            let key = c.key().map(<[u8]>::to_vec);
+            assert_eq!(c.value().is_some(), key.is_some(), "key and value agree on validity");
+            assert_eq!(c.item().map(|(k, _)| k.to_vec()), key, "item agrees with key");
+            key
+        };
+    let all = KeyRange::all;
+    let some = |key: &[u8]| Some(key.to_vec());
+
+    assert_eq!(at(&db, all(), &|c| {}), None, "a new cursor is unpositioned");
+    assert_eq!(at(&db, all(), &|c| c.seek(b"c")), some(b"c"), "seek lands on an equal key");
+    assert_eq!(at(&db, all(), &|c| c.seek(b"d")), some(b"e"), "seek: the first key >= target");
+    assert_eq!(at(&db, all(), &|c| c.seek(b"j")), None, "seek past the end is invalid");
+    assert_eq!(
+        at(&db, all(), &|c| c.seek_for_prev(b"e")),
+        some(b"e"),
+        "seek_for_prev lands on an equal key"
+    );
+    assert_eq!(
+        at(&db, all(), &|c| c.seek_for_prev(b"f")),
+        some(b"e"),
+        "seek_for_prev: the last key <= target"
+    );
+    assert_eq!(
+        at(&db, all(), &|c| c.seek_for_prev(b"0")),
+        None,
+        "seek_for_prev before the start is invalid"
+    );
+    assert_eq!(at(&db, all(), &|c| c.seek_to_first()), some(b"a"));
+    assert_eq!(at(&db, all(), &|c| c.seek_to_last()), some(b"i"));
+    assert_eq!(
+        at(&db, all(), &|c| {
+            c.seek(b"c");
+            c.next();
+        }),
+        some(b"e")
+    );
+    assert_eq!(
+        at(&db, all(), &|c| {
+            c.seek(b"c");
+            c.prev();
+        }),
+        some(b"a")
+    );
+    assert_eq!(
+        at(&db, all(), &|c| {
+            c.seek_to_last();
+            c.next();
+        }),
+        None,
+        "stepping past the end"
+    );
+    assert_eq!(
+        at(&db, all(), &|c| {
+            c.seek_to_first();
+            c.prev();
+        }),
+        None,
+        "stepping before the start"
+    );
+    assert_eq!(
+        at(&db, all(), &|c| {
+            c.seek_to_last();
+            c.next();
+            c.seek(b"a");
+        }),
+        some(b"a"),
+        "a seek revives an invalid cursor"
+    );
+
+    // Inside a range [c, g): moves never leave it.
+    let range = || KeyRange::from(b"c".to_vec()..b"g".to_vec());
+    assert_eq!(at(&db, range(), &|c| c.seek_to_first()), some(b"c"));
+    assert_eq!(at(&db, range(), &|c| c.seek_to_last()), some(b"e"), "the end bound is exclusive");
+    assert_eq!(
+        at(&db, range(), &|c| c.seek(b"a")),
+        some(b"c"),
+        "seek below the range lands on its first key"
+    );
+    assert_eq!(at(&db, range(), &|c| c.seek(b"f")), None, "seek past the range's last key");
+    assert_eq!(
+        at(&db, range(), &|c| c.seek_for_prev(b"z")),
+        some(b"e"),
+        "seek_for_prev above the range lands on its last key"
+    );
+    assert_eq!(at(&db, range(), &|c| c.seek_for_prev(b"b")), None, "seek_for_prev below the range");
+    assert_eq!(
+        at(&db, range(), &|c| {
+            c.seek_to_last();
+            c.next();
+        }),
+        None,
+        "no step leaves the range"
+    );
+    assert_eq!(
+        at(&db, range(), &|c| {
+            c.seek_to_first();
+            c.prev();
+        }),
+        None,
+        "no step leaves the range"
+    );
+    let prefix = KeyRange::prefix(b"e");
+    assert_eq!(at(&db, prefix.clone(), &|c| c.seek_to_first()), some(b"e"));
+    assert_eq!(
+        at(&db, prefix, &|c| {
+            c.seek_to_first();
+            c.next();
+        }),
+        None
+    );
 }
 
 /// `seek` repositions the front without revisiting passed keys.
