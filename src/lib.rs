@@ -15,7 +15,7 @@
 //! repository shows how to write a backend, a layer and a schema crate.
 //!
 //! ```
-//! use strata::borsh::{self, BorshDeserialize, BorshSerialize};
+//! use strata::borsh::{BorshDeserialize, BorshSerialize};
 //! use strata::{key, BorshValue, Column, Entry, MemoryDb, Store};
 //!
 //! const ACCOUNTS: Column = Column::new("accounts").with_prefix_len(8);
@@ -25,6 +25,7 @@
 //! }
 //!
 //! #[derive(Debug, PartialEq, BorshSerialize, BorshDeserialize)]
+//! #[borsh(crate = "strata::borsh")] // borsh through the facade: no borsh dependency of your own
 //! pub struct Balance(i64);
 //! impl BorshValue for Balance {}
 //! impl Entry for Account { type Value<'a> = Balance; }
@@ -46,8 +47,9 @@ struct ExtendingGuide;
 
 pub use strata_core::*;
 
-/// The borsh crate Strata encodes structured values with; derive `BorshSerialize` and
-/// `BorshDeserialize` through it after `use strata::borsh;`.
+/// The borsh crate Strata encodes structured values with. Derive `BorshSerialize` and
+/// `BorshDeserialize` through it with `#[borsh(crate = "strata::borsh")]` on the type, so an
+/// application needs no borsh dependency of its own (or depend on `borsh` 1.x and derive as usual).
 pub use borsh;
 
 /// The RocksDB backend: [`RocksDb`](strata_rocksdb::RocksDb) and its configuration.

@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
-use strata_core::{Handle, ReadLayer, Slice, Store, Temporal};
-use strata_node::{
+use strata::node::{
     ApplicationId, COLUMNS, ConfigRecord, ContextConfig, ContextId, ContextIdentity, ContextMeta,
     ContextState, ContextTransaction, Hash, IdentityRecord, MetaRecord, PrivateKey, PublicKey,
     StateKey, TransactionRecord,
 };
-use strata_rocksdb::{RocksConfig, RocksDb};
+use strata::rocksdb::{RocksConfig, RocksDb};
+use strata::{Handle, ReadLayer, Slice, Store, Temporal};
 
 use crate::error::CliError;
 use crate::output::{DemoSummary, Output};
@@ -67,7 +67,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     }
     let config = RocksConfig::new(&args.db);
     let mut store = Store::new(RocksDb::open(&config, &COLUMNS)?);
-    let existing = store.iter(strata_node::META, ..)?.next().is_some();
+    let existing = store.iter(strata::node::META, ..)?.next().is_some();
     if existing {
         return Err(CliError::Verification(format!(
             "{} already holds a demo database; pass --reset to start over",

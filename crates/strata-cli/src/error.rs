@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use strata_rocksdb::OpenError;
+use strata::rocksdb::OpenError;
 
 /// Everything the `strata` command can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -58,12 +58,12 @@ pub(crate) enum CliError {
     },
     /// The engine reported an error.
     #[error(transparent)]
-    Engine(#[from] strata_core::Error),
+    Engine(#[from] strata::Error),
 }
 
 /// A byte-level failure (the inspector reads raw bytes) is an engine error like any other.
-impl From<strata_core::StorageError> for CliError {
-    fn from(error: strata_core::StorageError) -> Self {
+impl From<strata::StorageError> for CliError {
+    fn from(error: strata::StorageError) -> Self {
         Self::Engine(error.into())
     }
 }

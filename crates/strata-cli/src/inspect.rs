@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use strata_core::{Column, Database, KeyRange, ReadLayer, Store};
-use strata_rocksdb::{RocksConfig, RocksDb};
+use strata::rocksdb::{RocksConfig, RocksDb};
+use strata::{Column, Database, KeyRange, ReadLayer, Store};
 
 use crate::error::{CliError, parse_hex};
 use crate::output::{Output, Row};
@@ -56,21 +56,23 @@ pub(crate) struct ScanArgs<'a> {
     pub(crate) limit: usize,
 }
 
-/// A range bound given as `flag`: hex, no longer than the column's keys.
-fn bound(flag: &str, column: &str, hex: Option<&str>) -> Result<Option<Vec<u8>>, CliError> {
-    let Some(hex) = hex else { return Ok(None) };
-    let bytes = parse_hex(hex)?;
-    schema::check_bound(flag, column, &bytes)?;
-    Ok(Some(bytes))
+/// A range bound given as `flag`, in hex.
+fn bound(hex: Option<&str>) -> Result<Option<Vec<u8>>, CliError> {
+    hex.map(parse_hex).transpose()
 }
 
 /// Prints the entries of a column within a range.
 pub(crate) fn scan(path: &Path, args: &ScanArgs<'_>, out: &Output) -> Result<(), CliError> {
     let store = open(path)?;
     let column = column(&store, args.column)?;
-    let prefix = bound("--prefix", args.column, args.prefix)?;
-    let from = bound("--from", args.column, args.from)?;
-    let to = bound("--to", args.column, args.to)?;
+    // A prefix longer than the column's keys could match nothing; `--from`/`--to` may be any
+    // bytes (a key followed by 00 is a fine lower bound).
+    let prefix = bound(args.prefix)?;
+    if let Some(prefix) = &prefix {
+        schema::check_prefix(args.column, prefix)?;
+    }
+    let from = bound(args.from)?;
+    let to = bound(args.to)?;
     let range = prefix.map_or_else(KeyRange::all, |prefix| KeyRange::prefix(&prefix));
     let (start, end) = range.into_parts();
     let start = match from {

@@ -2,13 +2,13 @@
 //! descriptors: decode keys and values for display, check entries, check key lengths of
 //! arguments. A column no schema claims is shown as raw hex and not checked for content.
 
-use strata_core::{ColumnDescriptor, Schema};
+use strata::{ColumnDescriptor, Schema};
 
 use crate::error::CliError;
 
 /// Every schema the CLI is built with. A schema crate (the KV store, the logs, …) joins by
 /// adding its descriptor here.
-pub(crate) const SCHEMAS: &[Schema] = &[strata_node::SCHEMA];
+pub(crate) const SCHEMAS: &[Schema] = &[strata::node::SCHEMA];
 
 /// The schema that declares the column named `name`, and the column's descriptor.
 pub(crate) fn lookup(name: &str) -> Option<(&'static Schema, &'static ColumnDescriptor)> {
@@ -56,14 +56,14 @@ pub(crate) fn check_key(column: &str, key: &[u8]) -> Result<(), CliError> {
     }
 }
 
-/// Checks that a range bound given as `flag` (`--prefix`, `--from`, `--to`) is no longer than
-/// its column's keys: a longer one could match nothing, which is surely a mistake.
-pub(crate) fn check_bound(flag: &str, column: &str, bound: &[u8]) -> Result<(), CliError> {
+/// Checks that a `--prefix` is no longer than its column's keys: a longer one could match
+/// nothing, which is surely a mistake.
+pub(crate) fn check_prefix(column: &str, prefix: &[u8]) -> Result<(), CliError> {
     match lookup(column) {
-        Some((_, descriptor)) if bound.len() > descriptor.key_len() => {
+        Some((_, descriptor)) if prefix.len() > descriptor.key_len() => {
             Err(CliError::KeyLength(format!(
-                "{flag} length {}, column {column} expects at most {}{}",
-                bound.len(),
+                "--prefix length {}, column {column} expects at most {}{}",
+                prefix.len(),
                 descriptor.key_len(),
                 layout_note(descriptor)
             )))
@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn every_node_column_is_known() {
-        for column in strata_node::COLUMNS {
+        for column in strata::node::COLUMNS {
             assert_eq!(owner(column.name()), Some("node"), "{column}");
         }
         assert_eq!(owner("custom"), None);
@@ -119,11 +119,11 @@ mod tests {
         );
         assert!(check_key("meta", &[0; 32]).is_ok());
         assert!(check_key("custom", &[0]).is_ok());
-        assert!(check_bound("--prefix", "meta", &[0; 32]).is_ok());
-        let error = check_bound("--from", "state", &[0; 65]).unwrap_err();
+        assert!(check_prefix("meta", &[0; 32]).is_ok());
+        let error = check_prefix("state", &[0; 65]).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "--from length 65, column state expects at most 64 \
+            "--prefix length 65, column state expects at most 64 \
              (context_id: 32 bytes, state_key: 32 bytes)"
         );
     }

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use strata_core::Database;
-use strata_rocksdb::{RocksConfig, RocksDb};
+use strata::Database;
+use strata::rocksdb::{RocksConfig, RocksDb};
 
 fn strata() -> Command {
     Command::cargo_bin("strata").expect("the strata binary is built")
@@ -151,23 +151,28 @@ fn a_key_of_the_wrong_length_names_the_length_its_column_expects() {
              (context_id: 32 bytes, state_key: 32 bytes)\n",
         );
 
-    // Range bounds may be shorter than a key, never longer.
-    for flag in ["--prefix", "--from", "--to"] {
-        strata()
-            .args(["scan", "meta", flag, &"ab".repeat(33), "--db"])
-            .arg(&db)
-            .assert()
-            .code(4)
-            .stdout("")
-            .stderr(format!(
-                "error: {flag} length 33, column meta expects at most 32 (context_id: 32 bytes)\n"
-            ));
-        strata().args(["scan", "meta", flag, &"ab".repeat(32), "--db"]).arg(&db).assert().success();
+    // A prefix may be shorter than a key, never longer; `--from`/`--to` may be any bytes.
+    strata()
+        .args(["scan", "meta", "--prefix", &"ab".repeat(33), "--db"])
+        .arg(&db)
+        .assert()
+        .code(4)
+        .stdout("")
+        .stderr(
+            "error: --prefix length 33, column meta expects at most 32 (context_id: 32 bytes)\n",
+        );
+    strata()
+        .args(["scan", "meta", "--prefix", &"ab".repeat(32), "--db"])
+        .arg(&db)
+        .assert()
+        .success();
+    for flag in ["--from", "--to"] {
+        strata().args(["scan", "meta", flag, &"ab".repeat(33), "--db"]).arg(&db).assert().success();
     }
 
     // Columns no schema describes take keys of any length.
     let custom = dir.path().join("custom");
-    let column = strata_core::Column::new("custom");
+    let column = strata::Column::new("custom");
     drop(RocksDb::open(&RocksConfig::new(&custom), &[column]).unwrap());
     strata()
         .args(["get", "custom", "00", "--db"])
@@ -231,10 +236,10 @@ fn check_passes_on_the_demo_and_finds_every_corruption() {
         .success()
         .stdout(predicate::str::contains("no problems"));
 
-    let raw = RocksDb::open(&RocksConfig::new(&db), &strata_node::COLUMNS).unwrap();
-    raw.put(strata_node::META, &[0xab; 32], b"\x01garbage").unwrap();
-    raw.put(strata_node::STATE, &[0xcd; 10], b"short key").unwrap();
-    raw.put(strata_node::TRANSACTION, &[0xef; 64], b"").unwrap();
+    let raw = RocksDb::open(&RocksConfig::new(&db), &strata::node::COLUMNS).unwrap();
+    raw.put(strata::node::META, &[0xab; 32], b"\x01garbage").unwrap();
+    raw.put(strata::node::STATE, &[0xcd; 10], b"short key").unwrap();
+    raw.put(strata::node::TRANSACTION, &[0xef; 64], b"").unwrap();
     drop(raw);
 
     let output = strata().args(["check", "--json", "--db"]).arg(&db).output().unwrap();
@@ -315,7 +320,7 @@ fn help_shows_examples_and_exit_codes() {
 fn columns_without_a_known_schema_print_hex() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let custom = strata_core::Column::new("custom").with_prefix_len(2);
+    let custom = strata::Column::new("custom").with_prefix_len(2);
     let raw = RocksDb::open(&RocksConfig::new(&db), &[custom]).unwrap();
     raw.put(custom, b"\x01\x02key", b"\xffvalue").unwrap();
     drop(raw);

@@ -16,7 +16,8 @@ use crate::value::Slice;
 /// Contracts every backend keeps (the conformance suite checks them):
 ///
 /// - Keys are compared as unsigned bytes; the empty key and empty values are allowed.
-/// - Naming a column the database was not opened with is [`Error::UnknownColumn`](crate::Error),
+/// - Naming a column the database was not opened with is
+///   [`StorageError::UnknownColumn`](crate::StorageError::UnknownColumn),
 ///   and the call changes nothing.
 /// - `put` and `delete` are atomic and immediately visible to later reads on any thread.
 /// - `apply` writes a whole [`Transaction`] atomically across all its columns: a reader sees

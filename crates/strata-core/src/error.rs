@@ -171,4 +171,23 @@ mod tests {
         check::<DecodeError>();
         check::<EncodeError>();
     }
+
+    /// Each storage variant arrives in the typed API under the same name and with the same
+    /// message, so the two enums cannot drift apart.
+    #[test]
+    fn storage_errors_convert_one_to_one() {
+        let source = || BoxError::from("disk says no");
+        let cases = [
+            (StorageError::UnknownColumn("c".to_owned()), "UnknownColumn"),
+            (StorageError::Corruption(source()), "Corruption"),
+            (StorageError::StorageFull(source()), "StorageFull"),
+            (StorageError::Backend(source()), "Backend"),
+        ];
+        for (storage, name) in cases {
+            let message = storage.to_string();
+            let typed = Error::from(storage);
+            assert_eq!(typed.to_string(), message);
+            assert!(format!("{typed:?}").starts_with(name), "{typed:?} is not {name}");
+        }
+    }
 }

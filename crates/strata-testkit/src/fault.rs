@@ -179,8 +179,9 @@ impl Faults {
 
     /// Counts one operation of `kind`; the fault it triggers, if any.
     fn tick(&self, kind: OpKind) -> Option<InjectedFault> {
-        self.0.counts[kind.index()].fetch_add(1, Ordering::Relaxed);
+        // Counted under the lock, so that concurrent callers agree on positions and countdown.
         let mut armed = self.armed();
+        self.0.counts[kind.index()].fetch_add(1, Ordering::Relaxed);
         let fault = armed.as_mut().filter(|fault| fault.kind == kind)?;
         fault.remaining -= 1;
         if fault.remaining > 0 {
@@ -293,8 +294,9 @@ impl<D: Database> Database for Faulty<D> {
     }
 }
 
-/// A cursor of a [`Faulty`] database: a failed step leaves it invalid, with the injected fault
-/// as its [`Cursor::status`], until the next seek succeeds.
+/// A cursor of a [`Faulty`] database: a failed move leaves it invalid, with the injected fault
+/// as its [`Cursor::status`]; `next` and `prev` keep it so, and only a seek that does not fail
+/// positions it again — as a backend's cursor behaves after an I/O error.
 #[derive(Debug)]
 pub struct FaultyCursor<C> {
     inner: C,
@@ -303,8 +305,19 @@ pub struct FaultyCursor<C> {
 }
 
 impl<C: Cursor> FaultyCursor<C> {
-    /// Moves with `step` unless the armed fault fires on this step.
-    fn step(&mut self, step: impl FnOnce(&mut C)) {
+    /// Seeks with `seek` unless the armed fault fires on this move.
+    fn seek_with(&mut self, seek: impl FnOnce(&mut C)) {
+        self.failed = self.faults.tick(OpKind::Step);
+        if self.failed.is_none() {
+            seek(&mut self.inner);
+        }
+    }
+
+    /// Steps with `step`, unless the cursor already failed or the armed fault fires now.
+    fn step_with(&mut self, step: impl FnOnce(&mut C)) {
+        if self.failed.is_some() {
+            return;
+        }
         self.failed = self.faults.tick(OpKind::Step);
         if self.failed.is_none() {
             step(&mut self.inner);
@@ -314,27 +327,27 @@ impl<C: Cursor> FaultyCursor<C> {
 
 impl<C: Cursor> Cursor for FaultyCursor<C> {
     fn seek(&mut self, key: &[u8]) {
-        self.step(|c| c.seek(key));
+        self.seek_with(|c| c.seek(key));
     }
 
     fn seek_for_prev(&mut self, key: &[u8]) {
-        self.step(|c| c.seek_for_prev(key));
+        self.seek_with(|c| c.seek_for_prev(key));
     }
 
     fn seek_to_first(&mut self) {
-        self.step(Cursor::seek_to_first);
+        self.seek_with(Cursor::seek_to_first);
     }
 
     fn seek_to_last(&mut self) {
-        self.step(Cursor::seek_to_last);
+        self.seek_with(Cursor::seek_to_last);
     }
 
     fn next(&mut self) {
-        self.step(Cursor::next);
+        self.step_with(Cursor::next);
     }
 
     fn prev(&mut self) {
-        self.step(Cursor::prev);
+        self.step_with(Cursor::prev);
     }
 
     fn key(&self) -> Option<&[u8]> {

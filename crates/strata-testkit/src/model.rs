@@ -105,11 +105,13 @@ impl Model {
     }
 }
 
-fn col(index: usize) -> Column {
+/// The column at `index` of [`COLUMNS`].
+pub(crate) fn col(index: usize) -> Column {
     COLUMNS[index]
 }
 
-fn scan<D: Database>(
+/// Every entry of `column` within `range`, read straight from `db`, panicking on any error.
+pub(crate) fn scan<D: Database>(
     db: &D,
     column: usize,
     range: KeyRange,

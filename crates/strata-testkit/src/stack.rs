@@ -13,7 +13,12 @@
 //!   it leaves the database as the failed commit left it;
 //! - a failed read (`get`, opening a cursor, a cursor step) reports the injected error after a
 //!   correct prefix of its entries, and the same read right after it is correct in full;
-//! - a `Tee` is atomic per layer: a write whose first layer failed did not reach the second.
+//! - a `Tee` is atomic per layer and writes its first layer first: after a failed write its
+//!   first layer is before or after it, and its second layer is before it unless the first is
+//!   after it (both layers sit on `Faulty` databases, so either can fail).
+//!
+//! Every fault that fires must reach the caller as an error: a layer that swallowed one fails
+//! the run.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -22,12 +27,12 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use strata_core::{
-    Column, Database, KeyRange, Layer, MemoryDb, RawEntry, ReadLayer, ReadOnly, StorageError,
+    Database, KeyRange, Layer, MemoryDb, RawEntry, ReadLayer, ReadOnly, StorageError,
     StorageResult, Store, Tee, Temporal, Transaction, WriteLayer,
 };
 
 use crate::fault::{Counts, Faults, Faulty, OpKind, Outcome, injected};
-use crate::model::{bound, column, small_key};
+use crate::model::{bound, col, column, scan, small_key};
 use crate::{COLUMNS, Harness};
 
 /// Which stack of layers is under test.
@@ -39,7 +44,7 @@ pub enum Kind {
     Temporal,
     /// `Temporal<Temporal<Store<D>>>`.
     TemporalTemporal,
-    /// `Tee<Store<D>, Store<MemoryDb>>`.
+    /// `Tee<Store<D>, Store<MemoryDb>>`, both behind the same fault control.
     Tee,
 }
 
@@ -159,6 +164,22 @@ impl StackModel {
         view
     }
 
+    /// The model once the write `action` has landed.
+    fn after(&self, action: &Action) -> Self {
+        let mut after = self.clone();
+        match action {
+            Action::Put(c, k, v) => after.write((*c, k.clone()), Some(v.clone())),
+            Action::Delete(c, k) => after.write((*c, k.clone()), None),
+            Action::Apply(ops) => {
+                for (c, k, v) in ops {
+                    after.write((*c, k.clone()), v.clone());
+                }
+            }
+            _ => {}
+        }
+        after
+    }
+
     fn commit_level(&mut self, level: usize) {
         let Some(shadow) = self.shadows.get_mut(level).map(std::mem::take) else { return };
         if level == 0 {
@@ -179,7 +200,7 @@ enum System<D> {
     Store(Store<Faulty<D>>),
     Temporal(Temporal<Store<Faulty<D>>>),
     TemporalTemporal(Temporal<Temporal<Store<Faulty<D>>>>),
-    Tee(Tee<Store<Faulty<D>>, Store<MemoryDb>>),
+    Tee(Tee<Store<Faulty<D>>, Store<Faulty<MemoryDb>>>),
 }
 
 macro_rules! with_layer {
@@ -194,7 +215,7 @@ macro_rules! with_layer {
 }
 
 impl<D: Database> System<D> {
-    fn build(kind: Kind, db: Faulty<D>, second: MemoryDb) -> Self {
+    fn build(kind: Kind, db: Faulty<D>, second: Faulty<MemoryDb>) -> Self {
         let store = Store::new(db);
         match kind {
             Kind::Store => Self::Store(store),
@@ -204,7 +225,7 @@ impl<D: Database> System<D> {
         }
     }
 
-    fn into_parts(self) -> (Faulty<D>, Option<MemoryDb>) {
+    fn into_parts(self) -> (Faulty<D>, Option<Faulty<MemoryDb>>) {
         match self {
             Self::Store(s) => (s.into_inner(), None),
             Self::Temporal(t) => (t.into_base().into_inner(), None),
@@ -225,6 +246,14 @@ impl<D: Database> System<D> {
         }
     }
 
+    /// The second layer's database of a `Tee`.
+    fn second(&self) -> Option<&Faulty<MemoryDb>> {
+        match self {
+            Self::Tee(t) => Some(t.second().db()),
+            _ => None,
+        }
+    }
+
     /// The store directly over the database under test.
     fn store(&self) -> &Store<Faulty<D>> {
         match self {
@@ -234,10 +263,6 @@ impl<D: Database> System<D> {
             Self::Tee(t) => t.first(),
         }
     }
-}
-
-fn col(index: usize) -> Column {
-    COLUMNS[index]
 }
 
 fn expected(
@@ -251,30 +276,13 @@ fn expected(
         .collect()
 }
 
-/// Every entry of every column of `store`, read without faults.
-fn stored<D: Database>(store: &Store<Faulty<D>>) -> BTreeMap<Key, Vec<u8>> {
-    let mut all = BTreeMap::new();
-    for (c, column) in COLUMNS.iter().enumerate() {
-        for item in store.db().inner().cursor_entries(*column) {
-            all.insert((c, item.0), item.1);
-        }
-    }
-    all
-}
-
-/// Reads every entry of a column straight from a database, panicking on any error.
-trait Entries {
-    fn cursor_entries(&self, column: Column) -> Vec<(Vec<u8>, Vec<u8>)>;
-}
-
-impl<D: Database> Entries for D {
-    fn cursor_entries(&self, column: Column) -> Vec<(Vec<u8>, Vec<u8>)> {
-        Store::new(self)
-            .iter(column, ..)
-            .expect("open a cursor")
-            .map(|item| item.map(|(k, v)| (k.into_vec(), v.into_vec())).expect("read an entry"))
-            .collect()
-    }
+/// Every entry of every column of `db`, read past its fault control.
+fn stored<D: Database>(db: &Faulty<D>) -> BTreeMap<Key, Vec<u8>> {
+    (0..COLUMNS.len())
+        .flat_map(|c| {
+            scan(db.inner(), c, KeyRange::all(), false).into_iter().map(move |(k, v)| ((c, k), v))
+        })
+        .collect()
 }
 
 /// Checks a read's outcome: the injected fault, or a real error, which fails the test.
@@ -368,15 +376,17 @@ fn check_read<L: ReadLayer>(
 }
 
 /// Checks a read, and when a fault cut it short, that the same read right after is correct.
+/// Whether a fault cut it short.
 fn check_read_twice<L: ReadLayer>(
     layer: &L,
     action: &Action,
     view: &BTreeMap<Key, Vec<u8>>,
-) -> Result<(), TestCaseError> {
+) -> Result<bool, TestCaseError> {
     if check_read(layer, action, view)? {
         prop_assert!(!check_read(layer, action, view)?, "a fault struck twice");
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 fn write<L: WriteLayer>(layer: &mut L, action: &Action) -> StorageResult<()> {
@@ -397,25 +407,39 @@ fn write<L: WriteLayer>(layer: &mut L, action: &Action) -> StorageResult<()> {
     }
 }
 
-/// The model after a write that failed with `error`: before it when the fault struck before the
-/// write reached the database, after it (in the database under test only) when it struck after.
-/// Either way the database must hold exactly that state.
+/// The model after a write that failed with `error`, read off the databases and checked: before
+/// the write when the fault struck before it reached the database, after it when it struck after.
+/// A `Tee` writes its first layer, then its second, so it may also hold the write in its first
+/// layer only — never in its second alone, and never a part of it in either.
 fn after_failed_write<D: Database>(
     error: &StorageError,
-    store: &Store<Faulty<D>>,
+    system: &System<D>,
     before: StackModel,
     after: StackModel,
 ) -> Result<StackModel, TestCaseError> {
     let Some(fault) = injected(error) else {
         return Err(TestCaseError::fail(format!("an error no fault was injected for: {error}")));
     };
-    let model = match fault.outcome {
-        Outcome::NotApplied => before,
-        // The first layer took the write; a `Tee` does not go on to the second after a failure.
-        Outcome::Applied => StackModel { second: before.second, ..after },
+    let first = stored(system.store().db());
+    let Some(second) = system.second().map(stored) else {
+        let model = match fault.outcome {
+            Outcome::NotApplied => before,
+            Outcome::Applied => after,
+        };
+        prop_assert_eq!(&first, &model.base, "the database holds part of a failed write");
+        return Ok(model);
     };
-    prop_assert_eq!(&stored(store), &model.base, "the database holds part of a failed write");
-    Ok(model)
+    let first_only = StackModel { second: before.second.clone(), ..after.clone() };
+    let allowed = match fault.outcome {
+        Outcome::NotApplied => [before, first_only],
+        Outcome::Applied => [first_only, after],
+    };
+    let found = allowed.into_iter().find(|model| model.base == first && model.second == second);
+    found.ok_or_else(|| {
+        TestCaseError::fail(format!(
+            "a Tee holds part of a failed write ({fault}): first {first:?}, second {second:?}"
+        ))
+    })
 }
 
 /// What a run does with a `Temporal` whose commit failed.
@@ -473,33 +497,29 @@ pub fn run_armed<H: Harness>(
         faults.fail_nth(op, nth, outcome);
     }
     let recovery = fault.map_or(Recovery::Retry, |fault| fault.recovery);
-    let mut system = Some(System::build(kind, db, MemoryDb::new(COLUMNS)));
+    let second = || Faulty::with_faults(MemoryDb::new(COLUMNS), faults.clone());
+    let mut system = Some(System::build(kind, db, second()));
     let mut model = StackModel::new(kind);
+    // Injected errors that reached this caller: every fault that fires must.
+    let mut seen = 0;
     for action in actions {
         let current = system.as_mut().expect("stack is built");
         match action {
             Action::Put(..) | Action::Delete(..) | Action::Apply(..) => {
-                let mut after = model.clone();
-                match action {
-                    Action::Put(c, k, v) => after.write((*c, k.clone()), Some(v.clone())),
-                    Action::Delete(c, k) => after.write((*c, k.clone()), None),
-                    Action::Apply(ops) => {
-                        for (c, k, v) in ops {
-                            after.write((*c, k.clone()), v.clone());
-                        }
-                    }
-                    _ => unreachable!("only writes reach here"),
-                }
+                let after = model.after(action);
                 model = match with_layer!(current, layer => write(layer, action)) {
                     Ok(()) => after,
-                    Err(error) => after_failed_write(&error, current.store(), model, after)?,
+                    Err(error) => {
+                        seen += 1;
+                        after_failed_write(&error, current, model, after)?
+                    }
                 };
             }
             Action::Get(..) | Action::Range(..) | Action::Seek(..) => {
                 let view = model.view();
                 with_layer!(current, layer => {
-                    check_read_twice(layer, action, &view)?;
-                    check_read_twice(&ReadOnly::new(&*layer), action, &view)?;
+                    seen += u64::from(check_read_twice(layer, action, &view)?);
+                    seen += u64::from(check_read_twice(&ReadOnly::new(&*layer), action, &view)?);
                 });
             }
             Action::Commit | Action::CommitInner => {
@@ -520,7 +540,9 @@ pub fn run_armed<H: Harness>(
                 // Only the commit into the database can fail; its buffer is kept either way.
                 let mut after_write = after.clone();
                 after_write.shadows[level].clone_from(&model.shadows[level]);
-                model = after_failed_write(&error, current.store(), model, after_write)?;
+                seen += 1;
+                prop_assert_eq!(level, 0, "only a commit into the database can fail");
+                model = after_failed_write(&error, current, model, after_write)?;
                 let temporal = current.committing().expect("a Temporal committed");
                 if recovery == Recovery::Retry {
                     // Committed again, the buffer lands once.
@@ -531,7 +553,7 @@ pub fn run_armed<H: Harness>(
                     temporal.rollback();
                     model.shadows[0].clear();
                 }
-                prop_assert_eq!(&stored(current.store()), &model.base);
+                prop_assert_eq!(&stored(current.store().db()), &model.base);
             }
             Action::Rollback => {
                 match current {
@@ -545,15 +567,15 @@ pub fn run_armed<H: Harness>(
             }
             Action::PutSecond(c, k, v) => {
                 if let System::Tee(t) = current {
-                    t.second_mut().put(col(*c), k, v).expect("the second layer never fails");
+                    // Another writer of the second layer, past its fault control.
+                    t.second().db().inner().put(col(*c), k, v).expect("put to the second layer");
                     model.second.insert((*c, k.clone()), v.clone());
                 }
             }
             Action::Reopen => {
-                let (db, second) = system.take().expect("stack is built").into_parts();
+                let (db, kept) = system.take().expect("stack is built").into_parts();
                 let db = Faulty::with_faults(harness.reopen(db.into_inner()), faults.clone());
-                system =
-                    Some(System::build(kind, db, second.unwrap_or_else(|| MemoryDb::new(COLUMNS))));
+                system = Some(System::build(kind, db, kept.unwrap_or_else(&second)));
                 model.shadows.iter_mut().for_each(BTreeMap::clear);
             }
             Action::Arm(op, nth, outcome) => faults.fail_nth(*op, *nth, *outcome),
@@ -561,6 +583,7 @@ pub fn run_armed<H: Harness>(
     }
     // What the workload did; the final check below runs with nothing armed and is not counted.
     let report = Report { counts: faults.counts(), fired: faults.fired() };
+    prop_assert_eq!(seen, report.fired, "a fault fired but no caller saw its error");
     faults.disarm();
     let view = model.view();
     let current = system.as_ref().expect("stack is built");
@@ -568,7 +591,10 @@ pub fn run_armed<H: Harness>(
         let all = Action::Range(c, Bound::Unbounded, Bound::Unbounded, false);
         with_layer!(current, layer => prop_assert!(!check_read(layer, &all, &view)?));
     }
-    prop_assert_eq!(&stored(current.store()), &model.base);
+    prop_assert_eq!(&stored(current.store().db()), &model.base);
+    if let Some(second) = current.second() {
+        prop_assert_eq!(&stored(second), &model.second);
+    }
     Ok(report)
 }
 

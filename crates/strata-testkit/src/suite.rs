@@ -234,63 +234,85 @@ pub fn mixed_direction_iteration_meets_once<H: Harness>(harness: &mut H) {
     }
 }
 
+/// Where a fresh cursor over `range` of column `A` stands after `moves`, checked for the
+/// agreement of `key`, `value` and `item`.
+fn cursor_at<'d, D: Database>(
+    db: &'d D,
+    range: &KeyRange,
+    moves: &dyn Fn(&mut D::Cursor<'d>),
+) -> Option<Vec<u8>> {
+    let mut c = db.cursor(A, range).expect("open a cursor");
+    moves(&mut c);
+    strata_core::Cursor::status(&c).expect("no error");
+    let key = strata_core::Cursor::key(&c).map(<[u8]>::to_vec);
+    assert_eq!(
+        strata_core::Cursor::value(&c).is_some(),
+        key.is_some(),
+        "key and value agree on validity"
+    );
+    assert_eq!(strata_core::Cursor::item(&c).map(|(k, _)| k.to_vec()), key, "item agrees with key");
+    key
+}
+
 /// The `Cursor` contract, move by move, on the cursor itself: iterators above it re-check some
 /// of this (a `seek_for_prev` that lands on the key), so only a direct check pins it down.
 pub fn cursor_moves_keep_the_contract<H: Harness>(harness: &mut H) {
-    use strata_core::Cursor;
-
     let db = open(harness);
     fill(&db, A, &[b"a", b"c", b"e", b"g", b"i"]);
-    let at =
-        |cursor: &H::Db, range: KeyRange, moves: &dyn Fn(&mut <H::Db as Database>::Cursor<'_>)| {
-            let mut c = cursor.cursor(A, &range).expect("open a cursor");
-            moves(&mut c);
-            c.status().expect("no error");
-            let key = c.key().map(<[u8]>::to_vec);
-            assert_eq!(c.value().is_some(), key.is_some(), "key and value agree on validity");
-            assert_eq!(c.item().map(|(k, _)| k.to_vec()), key, "item agrees with key");
-            key
-        };
-    let all = KeyRange::all;
-    let some = |key: &[u8]| Some(key.to_vec());
+    cursor_moves_over_a_column(&db);
+    cursor_moves_within_a_range(&db);
+}
 
-    assert_eq!(at(&db, all(), &|c| {}), None, "a new cursor is unpositioned");
-    assert_eq!(at(&db, all(), &|c| c.seek(b"c")), some(b"c"), "seek lands on an equal key");
-    assert_eq!(at(&db, all(), &|c| c.seek(b"d")), some(b"e"), "seek: the first key >= target");
-    assert_eq!(at(&db, all(), &|c| c.seek(b"j")), None, "seek past the end is invalid");
+fn cursor_moves_over_a_column<D: Database>(db: &D) {
+    use strata_core::Cursor;
+    let at = cursor_at::<D>;
+    let all = KeyRange::all;
+
+    assert_eq!(at(db, &all(), &|_| {}), None, "a new cursor is unpositioned");
     assert_eq!(
-        at(&db, all(), &|c| c.seek_for_prev(b"e")),
-        some(b"e"),
+        at(db, &all(), &|c| c.seek(b"c")),
+        Some(b"c".to_vec()),
+        "seek lands on an equal key"
+    );
+    assert_eq!(
+        at(db, &all(), &|c| c.seek(b"d")),
+        Some(b"e".to_vec()),
+        "seek: the first key >= target"
+    );
+    assert_eq!(at(db, &all(), &|c| c.seek(b"j")), None, "seek past the end is invalid");
+    assert_eq!(
+        at(db, &all(), &|c| c.seek_for_prev(b"e")),
+        Some(b"e".to_vec()),
         "seek_for_prev lands on an equal key"
     );
     assert_eq!(
-        at(&db, all(), &|c| c.seek_for_prev(b"f")),
-        some(b"e"),
+        at(db, &all(), &|c| c.seek_for_prev(b"f")),
+        Some(b"e".to_vec()),
         "seek_for_prev: the last key <= target"
     );
     assert_eq!(
-        at(&db, all(), &|c| c.seek_for_prev(b"0")),
+        at(db, &all(), &|c| c.seek_for_prev(b"0")),
         None,
         "seek_for_prev before the start is invalid"
     );
-    assert_eq!(at(&db, all(), &|c| c.seek_to_first()), some(b"a"));
-    assert_eq!(at(&db, all(), &|c| c.seek_to_last()), some(b"i"));
+    assert_eq!(at(db, &all(), &|c| c.seek_to_first()), Some(b"a".to_vec()));
+    assert_eq!(at(db, &all(), &|c| c.seek_to_last()), Some(b"i".to_vec()));
     assert_eq!(
-        at(&db, all(), &|c| {
+        at(db, &all(), &|c| {
             c.seek(b"c");
             c.next();
         }),
-        some(b"e")
+        Some(b"e".to_vec())
     );
     assert_eq!(
-        at(&db, all(), &|c| {
+        at(db, &all(), &|c| {
             c.seek(b"c");
             c.prev();
         }),
-        some(b"a")
+        Some(b"a".to_vec())
     );
     assert_eq!(
-        at(&db, all(), &|c| {
+        at(db, &all(), &|c| {
             c.seek_to_last();
             c.next();
         }),
@@ -298,7 +320,7 @@ pub fn cursor_moves_keep_the_contract<H: Harness>(harness: &mut H) {
         "stepping past the end"
     );
     assert_eq!(
-        at(&db, all(), &|c| {
+        at(db, &all(), &|c| {
             c.seek_to_first();
             c.prev();
         }),
@@ -306,33 +328,41 @@ pub fn cursor_moves_keep_the_contract<H: Harness>(harness: &mut H) {
         "stepping before the start"
     );
     assert_eq!(
-        at(&db, all(), &|c| {
+        at(db, &all(), &|c| {
             c.seek_to_last();
             c.next();
             c.seek(b"a");
         }),
-        some(b"a"),
+        Some(b"a".to_vec()),
         "a seek revives an invalid cursor"
     );
+}
 
+fn cursor_moves_within_a_range<D: Database>(db: &D) {
+    use strata_core::Cursor;
+    let at = cursor_at::<D>;
     // Inside a range [c, g): moves never leave it.
     let range = || KeyRange::from(b"c".to_vec()..b"g".to_vec());
-    assert_eq!(at(&db, range(), &|c| c.seek_to_first()), some(b"c"));
-    assert_eq!(at(&db, range(), &|c| c.seek_to_last()), some(b"e"), "the end bound is exclusive");
+    assert_eq!(at(db, &range(), &|c| c.seek_to_first()), Some(b"c".to_vec()));
     assert_eq!(
-        at(&db, range(), &|c| c.seek(b"a")),
-        some(b"c"),
+        at(db, &range(), &|c| c.seek_to_last()),
+        Some(b"e".to_vec()),
+        "the end bound is exclusive"
+    );
+    assert_eq!(
+        at(db, &range(), &|c| c.seek(b"a")),
+        Some(b"c".to_vec()),
         "seek below the range lands on its first key"
     );
-    assert_eq!(at(&db, range(), &|c| c.seek(b"f")), None, "seek past the range's last key");
+    assert_eq!(at(db, &range(), &|c| c.seek(b"f")), None, "seek past the range's last key");
     assert_eq!(
-        at(&db, range(), &|c| c.seek_for_prev(b"z")),
-        some(b"e"),
+        at(db, &range(), &|c| c.seek_for_prev(b"z")),
+        Some(b"e".to_vec()),
         "seek_for_prev above the range lands on its last key"
     );
-    assert_eq!(at(&db, range(), &|c| c.seek_for_prev(b"b")), None, "seek_for_prev below the range");
+    assert_eq!(at(db, &range(), &|c| c.seek_for_prev(b"b")), None, "seek_for_prev below the range");
     assert_eq!(
-        at(&db, range(), &|c| {
+        at(db, &range(), &|c| {
             c.seek_to_last();
             c.next();
         }),
@@ -340,7 +370,7 @@ pub fn cursor_moves_keep_the_contract<H: Harness>(harness: &mut H) {
         "no step leaves the range"
     );
     assert_eq!(
-        at(&db, range(), &|c| {
+        at(db, &range(), &|c| {
             c.seek_to_first();
             c.prev();
         }),
@@ -348,9 +378,9 @@ pub fn cursor_moves_keep_the_contract<H: Harness>(harness: &mut H) {
         "no step leaves the range"
     );
     let prefix = KeyRange::prefix(b"e");
-    assert_eq!(at(&db, prefix.clone(), &|c| c.seek_to_first()), some(b"e"));
+    assert_eq!(at(db, &prefix, &|c| c.seek_to_first()), Some(b"e".to_vec()));
     assert_eq!(
-        at(&db, prefix, &|c| {
+        at(db, &prefix, &|c| {
             c.seek_to_first();
             c.next();
         }),

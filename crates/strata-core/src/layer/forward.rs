@@ -86,31 +86,33 @@
 ///
 /// Invoke it inside `impl ReadLayer for YourLayer { … }`; the layer must implement
 /// [`Layer`](crate::Layer), and its `Base` must be a `ReadLayer`. Forwarding `cursor` needs
-/// `Cursor` forwarded too (the cursor *is* the base layer's). See the
+/// `Cursor` forwarded too (the cursor *is* the base layer's). A layer that changes what is
+/// visible writes `has`, `get` and `cursor` together, since they must agree; forwarding only
+/// some of them suits layers that observe (count, log, time) rather than change. See the
 /// [module documentation](crate::layer::forward) for a complete example.
 ///
 /// ```
 /// use strata_core::{forward_read_layer, Column, Layer, ReadLayer, StorageResult};
 ///
-/// /// Answers `has` from a cache of known-absent keys before asking the layer below.
-/// struct KnownAbsent<L> { inner: L, absent: Vec<Vec<u8>> }
+/// use std::cell::Cell;
 ///
-/// impl<L> Layer for KnownAbsent<L> {
+/// /// Counts the point reads that reach it; everything else passes through.
+/// struct CountedReads<L> { inner: L, gets: Cell<u64> }
+///
+/// impl<L> Layer for CountedReads<L> {
 ///     type Base = L;
 ///     fn base(&self) -> &L { &self.inner }
 ///     fn base_mut(&mut self) -> &mut L { &mut self.inner }
 ///     fn into_base(self) -> L { self.inner }
 /// }
 ///
-/// impl<L: ReadLayer> ReadLayer for KnownAbsent<L> {
-///     fn has(&self, column: Column, key: &[u8]) -> StorageResult<bool> {
-///         if self.absent.iter().any(|absent| absent == key) {
-///             return Ok(false);
-///         }
-///         self.inner.has(column, key)
+/// impl<L: ReadLayer> ReadLayer for CountedReads<L> {
+///     fn get(&self, column: Column, key: &[u8]) -> StorageResult<Option<strata_core::Slice<'_>>> {
+///         self.gets.set(self.gets.get() + 1);
+///         self.inner.get(column, key)
 ///     }
 ///
-///     forward_read_layer!(Cursor, get, cursor);
+///     forward_read_layer!(Cursor, has, cursor);
 /// }
 /// ```
 #[macro_export]
@@ -180,7 +182,7 @@ macro_rules! forward_read_layer {
 /// # impl<L: ReadLayer> ReadLayer for Wrap<L> { strata_core::forward_read_layer!(); }
 ///
 /// impl<L: WriteLayer> WriteLayer for Wrap<L> {
-///     forward_write_layer!(put, delete, commit); // error: not a `WriteLayer` method
+///     forward_write_layer!(put, delete, apply, commit); // error: `commit` is no `WriteLayer` method
 /// }
 /// ```
 #[macro_export]
@@ -256,9 +258,10 @@ mod tests {
         crate::forward_write_layer!();
     }
 
-    /// Writes `get` and `delete` itself, forwards the rest, with a trailing comma in the lists.
+    /// Counts `get`s and `delete`s itself, forwards the rest, with a trailing comma in the lists.
     struct Partial<L> {
         inner: L,
+        gets: std::cell::Cell<usize>,
         deletes: usize,
     }
 
@@ -280,7 +283,8 @@ mod tests {
 
     impl<L: ReadLayer> ReadLayer for Partial<L> {
         fn get(&self, column: Column, key: &[u8]) -> StorageResult<Option<crate::Slice<'_>>> {
-            if key == b"hidden" { Ok(None) } else { self.inner.get(column, key) }
+            self.gets.set(self.gets.get() + 1);
+            self.inner.get(column, key)
         }
 
         crate::forward_read_layer!(Cursor, has, cursor,);
@@ -325,11 +329,13 @@ mod tests {
 
     #[test]
     fn a_layer_overrides_some_methods_and_forwards_the_rest() -> StorageResult<()> {
-        let mut layer = Partial { inner: Store::new(MemoryDb::new([C])), deletes: 0 };
+        let mut layer =
+            Partial { inner: Store::new(MemoryDb::new([C])), gets: 0.into(), deletes: 0 };
         layer.put(C, b"hidden", b"1")?;
         layer.put(C, b"seen", b"2")?;
-        assert!(layer.get(C, b"hidden")?.is_none());
-        assert!(layer.has(C, b"hidden")?); // `has` is forwarded: the base has the key
+        assert_eq!(layer.get(C, b"hidden")?.unwrap(), b"1"[..]);
+        assert!(layer.has(C, b"hidden")?); // `has` is forwarded: it reaches the base directly
+        assert_eq!(layer.gets.get(), 1);
         assert_eq!(layer.iter(C, ..)?.count(), 2);
         layer.delete(C, b"seen")?;
         let mut tx = Transaction::new();

@@ -2,20 +2,20 @@
 //! call's writes atomically, walks the context's state by key range, and finds it all again after
 //! reopening the database.
 //!
-//! `cargo run -p strata-node --example quickstart [DB-DIR]` (a fresh temporary directory if none).
+//! `cargo run --example quickstart --features node [DB-DIR]` (a fresh temporary directory if none).
 
-use strata_core::{Handle, Slice, Store, Transaction, WriteLayer};
-use strata_node::{
+use strata::node::{
     ApplicationId, ContextId, ContextIdentity, ContextMeta, ContextState, ContextTransaction, Hash,
     IdentityRecord, MetaRecord, PublicKey, StateKey, TransactionRecord,
 };
-use strata_rocksdb::{RocksConfig, RocksDb};
+use strata::rocksdb::{RocksConfig, RocksDb};
+use strata::{Handle, Slice, Store, Transaction, WriteLayer};
 
 fn main() -> eyre::Result<()> {
     let temporary = tempfile::tempdir()?;
     let path = std::env::args_os().nth(1).map_or_else(|| temporary.path().join("db"), Into::into);
     let config = RocksConfig::new(&path);
-    let mut store = Store::new(RocksDb::open(&config, &strata_node::COLUMNS)?);
+    let mut store = Store::new(RocksDb::open(&config, &strata::node::COLUMNS)?);
     println!("opened {}", path.display());
     let context = ContextId([0x42; 32]);
 
@@ -62,7 +62,7 @@ fn main() -> eyre::Result<()> {
 
     // Close, reopen, and check that everything is still there.
     drop(store);
-    let store = Store::new(RocksDb::open(&config, &strata_node::COLUMNS)?);
+    let store = Store::new(RocksDb::open(&config, &strata::node::COLUMNS)?);
     let handle = Handle::new(&store);
     let meta = handle
         .get(&ContextMeta { context_id: context })?
