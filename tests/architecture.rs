@@ -60,28 +60,59 @@ fn imports(module: &str, source: &str, known: &BTreeMap<String, String>) -> BTre
                 continue;
             }
             let rest = &source[at + anchor.len()..];
-            let path: Vec<&str> = rest
-                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
-                .next()
-                .unwrap_or_default()
-                .split("::")
-                .filter(|p| !p.is_empty())
-                .collect();
-            let mut full: Vec<&str> = base.clone();
-            full.extend(path);
-            // The longest prefix that is a module of this crate.
-            if let Some(target) =
-                (1..=full.len()).rev().map(|n| full[..n].join("::")).find(|m| known.contains_key(m))
-            {
-                let nested = target.starts_with(&format!("{module}::"))
-                    || module.starts_with(&format!("{target}::"));
-                if target != module && !nested {
-                    found.insert(target);
+            for path in paths(rest) {
+                let mut full: Vec<&str> = base.clone();
+                full.extend(path.split("::").filter(|p| !p.is_empty()));
+                // The longest prefix that is a module of this crate.
+                if let Some(target) = (1..=full.len())
+                    .rev()
+                    .map(|n| full[..n].join("::"))
+                    .find(|m| known.contains_key(m))
+                {
+                    let nested = target.starts_with(&format!("{module}::"))
+                        || module.starts_with(&format!("{target}::"));
+                    if target != module && !nested {
+                        found.insert(target);
+                    }
                 }
             }
         }
     }
     found
+}
+
+/// The paths named at the start of `rest` (what follows `crate::`): one path, or each path of a
+/// `{…}` group, nested groups flattened (`{a::X, b::{c, d}}` → `a::X`, `b::c`, `b::d`).
+fn paths(rest: &str) -> Vec<String> {
+    let head: String =
+        rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+    let after = &rest[head.len()..];
+    if !after.starts_with('{') {
+        return vec![head];
+    }
+    // The group's items, split at its own commas.
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0, 1);
+    for (i, c) in after.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 1 => {
+                items.push(&after[start..i]);
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 1 => {
+                items.push(&after[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items
+        .into_iter()
+        .flat_map(|item| paths(item.trim()))
+        .map(|path| format!("{head}{path}"))
+        .collect()
 }
 
 /// A circle of imports through `start`, if there is one.
@@ -128,8 +159,8 @@ fn no_crate_has_a_circle_of_imports() {
 fn the_check_finds_a_circle() {
     let modules: BTreeMap<String, String> = [
         ("db".to_owned(), "use crate::cursor::Cursor;".to_owned()),
-        ("cursor".to_owned(), "use crate::db::read_options;".to_owned()),
-        ("config".to_owned(), "use super::db::Db;".to_owned()),
+        ("cursor".to_owned(), "use crate::{config::Config, db::{read_options, Db}};".to_owned()),
+        ("config".to_owned(), "use std::path::Path;".to_owned()),
     ]
     .into();
     let edges: BTreeMap<String, BTreeSet<String>> = modules
@@ -138,4 +169,6 @@ fn the_check_finds_a_circle() {
         .collect();
     assert_eq!(circle("db", &edges), Some(vec!["db".to_owned(), "cursor".to_owned()]));
     assert_eq!(circle("config", &edges), None);
+    assert!(edges["cursor"].contains("config"), "each path of a group is an import");
+    assert_eq!(paths("{a::X, b::{c, d}};"), ["a::X", "b::c", "b::d"]);
 }
