@@ -11,7 +11,7 @@ use strata::node::{
     StateKey, TransactionRecord,
 };
 use strata::rocksdb::{RocksConfig, RocksDb};
-use strata::{Handle, ReadLayer, Slice, Store, Temporal};
+use strata::{Handle, ReadLayer, ReadOnly, Slice, Store, Temporal};
 
 use crate::error::CliError;
 use crate::output::{DemoSummary, Output};
@@ -92,9 +92,11 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     let walked = walk_one_context(&store, &context_id(0))?;
     drop(store);
 
-    let store = Store::new(RocksDb::open(&config, &COLUMNS)?);
+    // Verification reads through a `ReadOnly` view: the compiler guarantees it writes nothing.
+    let store = ReadOnly::new(Store::new(RocksDb::open(&config, &COLUMNS)?));
     verify(&store, args)?;
     let counts = count_columns(&store)?;
+    let decoded = decode_first_meta(&store)?;
     out.demo_summary(&DemoSummary {
         path: &args.db,
         contexts: args.contexts,
@@ -104,6 +106,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
         walked,
         counts: &counts,
         size: dir_size(&args.db),
+        decoded: (&decoded.0, &decoded.1),
     });
     Ok(())
 }
@@ -196,8 +199,25 @@ fn walk_one_context(store: &Store<RocksDb>, context: &ContextId) -> Result<usize
     Ok(count)
 }
 
+/// The first entry of the `meta` column as a tool sees it: raw bytes, decoded through the node
+/// schema's descriptor (what `strata scan` and `strata get` do for every column they know).
+fn decode_first_meta(store: &impl ReadLayer) -> Result<(String, String), CliError> {
+    let descriptor = strata::node::SCHEMA
+        .column(strata::node::META.name())
+        .ok_or_else(|| CliError::Verification("the node schema describes no meta column".into()))?;
+    let (key, value) = store
+        .iter(strata::node::META, ..)?
+        .next()
+        .ok_or_else(|| CliError::Verification("no meta entry".into()))??;
+    let fail = |e: &dyn std::fmt::Display| CliError::Verification(format!("meta entry: {e}"));
+    Ok((
+        descriptor.render_key(&key).map_err(|e| fail(&e))?,
+        descriptor.render_value(&value).map_err(|e| fail(&e))?,
+    ))
+}
+
 /// After reopening: every context's hash chain, call count, state and identities are complete.
-fn verify(store: &Store<RocksDb>, args: &DemoArgs) -> Result<(), CliError> {
+fn verify(store: &impl ReadLayer, args: &DemoArgs) -> Result<(), CliError> {
     let handle = Handle::new(store);
     let committed_per_context = (0..args.calls).filter(|&c| !rolled_back(c)).count();
     let touched: std::collections::BTreeSet<u32> = (0..args.calls)
@@ -243,7 +263,7 @@ fn verify(store: &Store<RocksDb>, args: &DemoArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn count_columns(store: &Store<RocksDb>) -> Result<Vec<(&'static str, usize)>, CliError> {
+fn count_columns(store: &impl ReadLayer) -> Result<Vec<(&'static str, usize)>, CliError> {
     COLUMNS.iter().map(|column| Ok((column.name(), store.iter(*column, ..)?.count()))).collect()
 }
 

@@ -136,8 +136,17 @@ impl Output {
 
     /// The demo's summary.
     pub(crate) fn demo_summary(&self, summary: &DemoSummary<'_>) {
-        let DemoSummary { path, contexts, calls, committed, elapsed, walked, counts, size } =
-            *summary;
+        let DemoSummary {
+            path,
+            contexts,
+            calls,
+            committed,
+            elapsed,
+            walked,
+            counts,
+            size,
+            decoded,
+        } = *summary;
         #[expect(clippy::cast_precision_loss, reason = "a rate for display; exact to 2^52 calls")]
         let per_second = calls as f64 / elapsed.as_secs_f64().max(1e-9);
         if self.json {
@@ -154,6 +163,7 @@ impl Output {
                 "keys_per_column": keys,
                 "bytes_on_disk": size,
                 "verification": "passed",
+                "first_meta_decoded": { "key": decoded.0, "value": decoded.1 },
             }));
             return;
         }
@@ -173,9 +183,11 @@ impl Output {
         Self::table(&["column", "keys"], &rows);
         println!("size on disk: {}", human_bytes(size));
         println!(
-            "reopened {} and verified every count and hash chain: verification passed",
+            "reopened {} and verified every count and hash chain, read-only: verification passed",
             path.display()
         );
+        println!("first meta entry, decoded by the node schema's descriptor:");
+        println!("  {}\n  → {}", decoded.0, decoded.1);
         let db = path.display();
         println!("\nlook inside next:");
         println!("  strata stats --db {db}");
@@ -204,6 +216,8 @@ pub(crate) struct DemoSummary<'a> {
     pub(crate) counts: &'a [(&'a str, usize)],
     /// Bytes on disk.
     pub(crate) size: u64,
+    /// The first `meta` entry's key and value, rendered through the schema descriptor.
+    pub(crate) decoded: (&'a str, &'a str),
 }
 
 /// A byte count for display, in B, KiB, MiB or GiB.

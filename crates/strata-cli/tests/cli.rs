@@ -48,7 +48,10 @@ fn demo_runs_verifies_and_refuses_to_run_twice_without_reset() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\"verification\": \"passed\""))
-        .stdout(predicate::str::contains("\"committed\": 18"));
+        .stdout(predicate::str::contains("\"committed\": 18"))
+        // Decoded through the node schema's descriptor, not shown as hex.
+        .stdout(predicate::str::contains("\"key\": \"ContextMeta { context_id: ContextId("))
+        .stdout(predicate::str::contains("\"value\": \"MetaRecord { application_id: "));
 }
 
 #[test]
