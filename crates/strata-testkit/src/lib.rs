@@ -146,29 +146,14 @@ impl Harness for RocksHarness {
 /// strata_testkit::conformance!(strata_testkit::MemoryHarness);
 /// ```
 ///
-/// Its list of checks is [`suite::NAMES`]; a test of this crate keeps the two the same.
+/// Its checks are those of [`suite::all`], from the one list both are made of.
 #[macro_export]
 macro_rules! conformance {
     ($harness:expr) => {
         $crate::conformance!($harness, fault_workloads = $crate::FAULT_SEEDS.len());
     };
     ($harness:expr, fault_workloads = $workloads:expr) => {
-        $crate::conformance!(@tests $harness;
-            point_operations,
-            unknown_columns_are_rejected_without_side_effects,
-            transactions_apply_atomically_across_columns,
-            forward_reverse_and_bounded_iteration,
-            prefix_iteration,
-            mixed_direction_iteration_meets_once,
-            seek_moves_the_front,
-            cursor_moves_keep_the_contract,
-            items_outlive_their_iterator,
-            iterators_read_a_snapshot,
-            get_many_matches_get,
-            data_survives_reopen,
-            typed_handle_round_trips,
-            bad_stored_bytes_are_typed_errors,
-        );
+        $crate::__suite_checks!(tests $harness);
 
         #[test]
         fn model_agrees_with_btreemap() {
@@ -215,7 +200,14 @@ macro_rules! conformance {
             $crate::stack::check_fault_schedules(|| $harness, $crate::stack::Kind::Tee, &$crate::FAULT_SEEDS[..$workloads]);
         }
     };
-    (@tests $harness:expr; $($check:ident),+ $(,)?) => {
+}
+
+/// The suite's checks, listed once: [`conformance!`] makes a `#[test]` of each, and [`suite`]
+/// makes [`suite::all`] and [`suite::NAMES`] of them. An implementation detail of the two.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __suite_checks {
+    (@emit [tests $harness:expr]; $($check:ident),+ $(,)?) => {
         $(
             #[test]
             fn $check() {
@@ -223,23 +215,39 @@ macro_rules! conformance {
             }
         )+
     };
-}
+    (@emit [suite]; $($check:ident),+ $(,)?) => {
+        /// Runs every check of the suite on `harness`, in order: for a backend that wants the
+        /// suite in one call (a doctest, an example); test files use
+        /// [`conformance!`](crate::conformance) for one `#[test]` per check.
+        pub fn all<H: $crate::Harness>(harness: &mut H) {
+            $($check(harness);)+
+        }
 
-#[cfg(test)]
-mod tests {
-    /// `conformance!` names every check of `suite::all`, in the same order.
-    #[test]
-    fn the_macro_lists_every_check() {
-        let source = include_str!("lib.rs");
-        let start = source.find("@tests $harness;").expect("the macro's check list");
-        let list = &source[start..];
-        let list =
-            &list[list.find('\n').expect("a line break") + 1..list.find(");").expect("its end")];
-        let names: Vec<&str> = list
-            .lines()
-            .map(|line| line.trim().trim_end_matches(','))
-            .filter(|n| !n.is_empty())
-            .collect();
-        assert_eq!(names, crate::suite::NAMES);
-    }
+        /// The names of the suite's checks, in order.
+        pub const NAMES: &[&str] = &[$(stringify!($check)),+];
+    };
+    (@list $mode:tt) => {
+        $crate::__suite_checks!(@emit $mode;
+            point_operations,
+            unknown_columns_are_rejected_without_side_effects,
+            transactions_apply_atomically_across_columns,
+            forward_reverse_and_bounded_iteration,
+            prefix_iteration,
+            mixed_direction_iteration_meets_once,
+            seek_moves_the_front,
+            cursor_moves_keep_the_contract,
+            items_outlive_their_iterator,
+            iterators_read_a_snapshot,
+            get_many_matches_get,
+            data_survives_reopen,
+            typed_handle_round_trips,
+            bad_stored_bytes_are_typed_errors,
+        );
+    };
+    (tests $harness:expr) => {
+        $crate::__suite_checks!(@list [tests $harness]);
+    };
+    (suite) => {
+        $crate::__suite_checks!(@list [suite]);
+    };
 }

@@ -12,37 +12,7 @@ const A: Column = COLUMNS[0];
 const B: Column = COLUMNS[1];
 const G: Column = COLUMNS[2];
 
-/// Declares [`all`] and [`NAMES`] from one list of checks.
-macro_rules! checks {
-    ($($check:ident),+ $(,)?) => {
-        /// Runs every check of the suite on `harness`, in order: for a backend that wants the
-        /// suite in one call (a doctest, an example); test files use [`conformance!`](crate::conformance)
-        /// for one `#[test]` per check.
-        pub fn all<H: Harness>(harness: &mut H) {
-            $($check(harness);)+
-        }
-
-        /// The names of the suite's checks, in order.
-        pub const NAMES: &[&str] = &[$(stringify!($check)),+];
-    };
-}
-
-checks!(
-    point_operations,
-    unknown_columns_are_rejected_without_side_effects,
-    transactions_apply_atomically_across_columns,
-    forward_reverse_and_bounded_iteration,
-    prefix_iteration,
-    mixed_direction_iteration_meets_once,
-    seek_moves_the_front,
-    cursor_moves_keep_the_contract,
-    items_outlive_their_iterator,
-    iterators_read_a_snapshot,
-    get_many_matches_get,
-    data_survives_reopen,
-    typed_handle_round_trips,
-    bad_stored_bytes_are_typed_errors,
-);
+crate::__suite_checks!(suite);
 
 fn open<H: Harness>(harness: &mut H) -> H::Db {
     harness.open(&COLUMNS)
