@@ -8,6 +8,7 @@
 //! | `strata::{Column, Store, Temporal, …}` | always | the engine core: keys, columns, values, the [`Database`] seam, transactions, iterators, layers, the in-memory backend |
 //! | [`strata::rocksdb`](crate::rocksdb) | `rocksdb` (default) | the RocksDB backend |
 //! | `strata::node` | `node` | the node-runtime schema (contexts, identities, state, transactions) |
+//! | `strata::kv` | `kv` | namespaced blobs with LDK's `KVStore` semantics (`lightning` adds LDK's traits) |
 //! | [`strata::borsh`](crate::borsh) | always | the borsh version values are encoded with |
 //!
 //! The parts stay separate crates underneath (`strata-core`, `strata-rocksdb`, `strata-node`), so
@@ -59,3 +60,7 @@ pub use strata_rocksdb as rocksdb;
 /// The node-runtime schema: its columns, keys and values, and its descriptor.
 #[cfg(feature = "node")]
 pub use strata_node as node;
+
+/// The namespaced key-value store with LDK's `KVStore` semantics.
+#[cfg(feature = "kv")]
+pub use strata_kv as kv;

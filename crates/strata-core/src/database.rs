@@ -11,6 +11,23 @@ use crate::range::KeyRange;
 use crate::transaction::Transaction;
 use crate::value::Slice;
 
+/// How durable a commit is when it returns.
+///
+/// A backend opens with a default for `put`, `delete` and `apply`;
+/// [`Database::apply_durable`] chooses per commit, so one database can hold both state that must
+/// survive power loss and state that may lag it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Written to the write-ahead log without `fsync` (RocksDB's default). A process crash loses
+    /// nothing; an operating-system crash or power loss may lose the most recent commits, but
+    /// never part of one.
+    #[default]
+    Wal,
+    /// Written to the write-ahead log and `fsync`ed before returning: a returned commit survives
+    /// power loss. Each commit costs a disk flush; concurrent synced commits share one on RocksDB.
+    Sync,
+}
+
 /// A byte-level key-value store organised in columns.
 ///
 /// Contracts every backend keeps (the conformance suite checks them):
@@ -59,6 +76,17 @@ pub trait Database: Send + Sync {
 
     /// Applies every operation of `transaction` atomically.
     fn apply(&self, transaction: &Transaction) -> Result<()>;
+
+    /// Applies `transaction` atomically with the given durability instead of the database's
+    /// default: with [`Durability::Sync`] it survives power loss once this returns, and makes every
+    /// earlier commit durable with it (the write-ahead log is one sequence).
+    ///
+    /// A backend that persists data overrides this. The default calls [`Database::apply`], which
+    /// is right only for a backend with nothing to sync, such as [`MemoryDb`](crate::MemoryDb).
+    fn apply_durable(&self, transaction: &Transaction, durability: Durability) -> Result<()> {
+        let _ = durability;
+        self.apply(transaction)
+    }
 }
 
 /// A position in one column's sorted keys, within the range it was created for.
@@ -143,6 +171,10 @@ macro_rules! forward_database {
 
             fn apply(&self, transaction: &Transaction) -> Result<()> {
                 (**self).apply(transaction)
+            }
+
+            fn apply_durable(&self, transaction: &Transaction, durability: Durability) -> Result<()> {
+                (**self).apply_durable(transaction, durability)
             }
         }
     )+};

@@ -65,7 +65,7 @@ pub mod transaction;
 pub mod value;
 
 pub use column::Column;
-pub use database::{Cursor, Database};
+pub use database::{Cursor, Database, Durability};
 pub use error::{DecodeError, EncodeError, Error, KeyError, Result, StorageError, StorageResult};
 pub use handle::Handle;
 pub use iter::{RawEntry, Structured, Unstructured};

@@ -2,18 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// How durable a commit is when `apply`, `put` or `delete` returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Durability {
-    /// Written to the write-ahead log without `fsync` (RocksDB's default). A process crash loses
-    /// nothing; an operating-system crash or power loss may lose the most recent commits, but
-    /// never part of one.
-    #[default]
-    Wal,
-    /// Written to the write-ahead log and `fsync`ed before returning: a returned commit survives
-    /// power loss. Each commit costs a disk flush.
-    Sync,
-}
+pub use strata_core::Durability;
 
 /// Block compression. Only these codecs are compiled into Strata's RocksDB build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

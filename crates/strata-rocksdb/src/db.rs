@@ -45,6 +45,8 @@ pub struct RocksDb {
     opened: Opened,
     undeclared: Vec<String>,
     write_options: WriteOptions,
+    /// For commits that ask for [`Durability::Sync`] whatever the database's default.
+    synced: WriteOptions,
     /// Built once for every `get` and `get_many`: creating read options is a round trip
     /// through RocksDB's allocator that costs a few percent of a cached point read.
     point_reads: ReadOptions,
@@ -116,7 +118,10 @@ impl RocksDb {
                 .filter_map(|column| Some((*column, db.cf_handle(column.name())?)))
                 .collect()
         });
-        let this = Self { opened, undeclared, write_options, point_reads: point_read_options() };
+        let mut synced = WriteOptions::default();
+        synced.set_sync(true);
+        let this =
+            Self { opened, undeclared, write_options, synced, point_reads: point_read_options() };
         this.check_and_record_registry(config)?;
         Ok(this)
     }
@@ -423,6 +428,20 @@ impl Database for RocksDb {
     }
 
     fn apply(&self, transaction: &Transaction) -> Result<()> {
+        self.write(transaction, &self.write_options)
+    }
+
+    fn apply_durable(&self, transaction: &Transaction, durability: Durability) -> Result<()> {
+        match durability {
+            Durability::Sync => self.write(transaction, &self.synced),
+            Durability::Wal => self.write(transaction, &self.write_options),
+        }
+    }
+}
+
+impl RocksDb {
+    /// Writes `transaction` as one batch with `options`.
+    fn write(&self, transaction: &Transaction, options: &WriteOptions) -> Result<()> {
         // Resolve every column before writing anything, so an unknown one changes nothing.
         for column in transaction.columns() {
             self.cf(column)?;
@@ -439,7 +458,7 @@ impl Database for RocksDb {
                 }
             }
         }
-        self.db().write_opt(batch, &self.write_options).map_err(classify)
+        self.db().write_opt(batch, options).map_err(classify)
     }
 }
 

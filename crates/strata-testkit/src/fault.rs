@@ -33,7 +33,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use strata_core::{Column, Cursor, Database, KeyRange, Slice, StorageError, Transaction};
+use strata_core::{
+    Column, Cursor, Database, Durability, KeyRange, Slice, StorageError, Transaction,
+};
 
 type Result<T> = std::result::Result<T, StorageError>;
 
@@ -291,6 +293,10 @@ impl<D: Database> Database for Faulty<D> {
 
     fn apply(&self, transaction: &Transaction) -> Result<()> {
         self.faults.write(OpKind::Apply, || self.inner.apply(transaction))
+    }
+
+    fn apply_durable(&self, transaction: &Transaction, durability: Durability) -> Result<()> {
+        self.faults.write(OpKind::Apply, || self.inner.apply_durable(transaction, durability))
     }
 }
 
