@@ -29,10 +29,7 @@ fn main() {
     let manifest = PathBuf::from(persister["manifest_path"].as_str().expect("a manifest path"));
     let test_utils = manifest.parent().expect("a package directory").join("src/test_utils.rs");
     assert!(test_utils.is_file(), "{} is missing", test_utils.display());
-    println!(
-        "cargo:rustc-env=LIGHTNING_PERSISTER_TEST_UTILS={}",
-        test_utils.display()
-    );
+    println!("cargo:rustc-env=LIGHTNING_PERSISTER_TEST_UTILS={}", test_utils.display());
     println!(
         "cargo:rustc-env=LIGHTNING_PERSISTER_VERSION={}",
         persister["version"].as_str().unwrap_or("?")

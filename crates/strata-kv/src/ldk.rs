@@ -55,11 +55,23 @@ impl<D: Database> KVStoreSync for KvStore<D> {
         KvStore::read(self, primary, secondary, key).map_err(to_io)
     }
 
-    fn write(&self, primary: &str, secondary: &str, key: &str, buf: Vec<u8>) -> Result<(), io::Error> {
+    fn write(
+        &self,
+        primary: &str,
+        secondary: &str,
+        key: &str,
+        buf: Vec<u8>,
+    ) -> Result<(), io::Error> {
         KvStore::write(self, primary, secondary, key, &buf).map_err(to_io)
     }
 
-    fn remove(&self, primary: &str, secondary: &str, key: &str, lazy: bool) -> Result<(), io::Error> {
+    fn remove(
+        &self,
+        primary: &str,
+        secondary: &str,
+        key: &str,
+        lazy: bool,
+    ) -> Result<(), io::Error> {
         KvStore::remove(self, primary, secondary, key, lazy).map_err(to_io)
     }
 

@@ -626,8 +626,7 @@ fn load_namespaces<D: Database>(db: &D) -> KvResult<Namespaces> {
         let (key, value) = entry?;
         let namespace = Namespace::from_bytes(key).map_err(Error::from)?;
         let record = NamespaceRecord::from_lent(value).map_err(Error::from)?;
-        let pair =
-            (namespace.primary.as_str().to_owned(), namespace.secondary.as_str().to_owned());
+        let pair = (namespace.primary.as_str().to_owned(), namespace.secondary.as_str().to_owned());
         namespaces.insert(pair, record.id);
     }
     Ok(namespaces)

@@ -231,6 +231,7 @@ macro_rules! __suite_checks {
             point_operations,
             unknown_columns_are_rejected_without_side_effects,
             transactions_apply_atomically_across_columns,
+            durable_commits_apply_like_apply,
             forward_reverse_and_bounded_iteration,
             prefix_iteration,
             mixed_direction_iteration_meets_once,

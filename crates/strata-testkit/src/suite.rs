@@ -2,8 +2,8 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use strata_core::{
-    BorshValue, Column, Database, Entry, Error, KeyError, KeyRange, ReadLayer, StorageError, Store,
-    Transaction, key,
+    BorshValue, Column, Database, Durability, Entry, Error, KeyError, KeyRange, ReadLayer,
+    StorageError, Store, Transaction, key,
 };
 
 use crate::{COLUMNS, Harness, UNDECLARED};
@@ -108,6 +108,29 @@ pub fn transactions_apply_atomically_across_columns<H: Harness>(harness: &mut H)
 
     db.apply(&Transaction::new()).unwrap();
     assert_eq!(keys(&db, A, ..).len(), 2, "an empty transaction changes nothing");
+}
+
+/// `apply_durable` commits exactly as `apply` does, whatever the durability: atomically, after
+/// validating every column, and visibly to every later read.
+pub fn durable_commits_apply_like_apply<H: Harness>(harness: &mut H) {
+    let db = open(harness);
+    for (n, durability) in [Durability::Sync, Durability::Wal].into_iter().enumerate() {
+        let mut tx = Transaction::new();
+        tx.put(A, [n as u8], b"a");
+        tx.put(B, [n as u8], b"b");
+        tx.delete(G, b"g");
+        db.apply_durable(&tx, durability).unwrap();
+        assert_eq!(db.get(A, &[n as u8]).unwrap().unwrap(), b"a"[..], "{durability:?}");
+        assert_eq!(db.get(B, &[n as u8]).unwrap().unwrap(), b"b"[..], "{durability:?}");
+
+        let mut rejected = Transaction::new();
+        rejected.put(A, b"never", b"1");
+        rejected.put(UNDECLARED, b"k", b"v");
+        let result = db.apply_durable(&rejected, durability);
+        assert!(matches!(result, Err(StorageError::UnknownColumn(_))), "{durability:?}");
+        assert_eq!(db.get(A, b"never").unwrap(), None, "nothing of a rejected commit lands");
+    }
+    assert_eq!(keys(&db, A, ..).len(), 2);
 }
 
 /// Forward, reverse and every kind of bound, including empty and inverted ranges.
