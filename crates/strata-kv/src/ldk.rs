@@ -33,15 +33,17 @@ use crate::store::{Address, KvStore, validate};
 /// Converts a store error to the `io::Error` LDK expects (LDK's `io::Error` carries a kind and a
 /// message), asserting in debug builds that the caller passed valid names, as LDK's own stores do.
 fn to_io(error: KvError) -> io::Error {
-    let kind = match error {
+    let message = error.to_string();
+    let kind = match &error {
         KvError::InvalidName { .. } => {
-            debug_assert!(false, "{error}");
+            debug_assert!(false, "{message}");
             io::ErrorKind::InvalidInput
         }
         KvError::NotFound { .. } => io::ErrorKind::NotFound,
         _ => io::ErrorKind::Other,
     };
-    io::Error::new(kind, error.to_string())
+    drop(error);
+    io::Error::new(kind, message)
 }
 
 /// Checks names at the call, before any future exists, so LDK's debug assertion fires in the

@@ -105,7 +105,7 @@ pub struct StoredValue<'a> {
 /// Length of the creation number in front of every stored value.
 pub(crate) const HEADER_LEN: usize = 8;
 
-impl<'a> StoredValue<'a> {
+impl StoredValue<'_> {
     /// Splits stored bytes into the creation number and the value.
     pub(crate) fn split(bytes: &[u8]) -> Result<(u64, &[u8]), DecodeError> {
         match bytes.split_first_chunk::<HEADER_LEN>() {

@@ -571,14 +571,13 @@ impl<D: Database> KvStore<D> {
         key: &str,
         value: &[u8],
     ) -> KvResult<()> {
-        let created = match self.created_of(entry)? {
-            Some(created) => created,
-            None => {
-                let created = self.next_creation()?;
-                let index = CreatedKey { namespace: entry.namespace, created };
-                transaction.put(CREATED, index.as_key().as_bytes(), key.as_bytes());
-                created
-            }
+        let created = if let Some(created) = self.created_of(entry)? {
+            created
+        } else {
+            let created = self.next_creation()?;
+            let index = CreatedKey { namespace: entry.namespace, created };
+            transaction.put(CREATED, index.as_key().as_bytes(), key.as_bytes());
+            created
         };
         transaction.put(ENTRIES, entry.as_key().as_bytes(), StoredValue::encode(created, value));
         Ok(())
