@@ -540,8 +540,10 @@ impl<D: Database> KvStore<D> {
         transaction
             .put_entry(&NEXT_NAMESPACE, &crate::schema::Counter(u64::from(following)))
             .map_err(Error::from)?;
-        self.inner.db.apply_durable(&transaction, self.inner.config.durability)?;
+        // The id is spent whatever the commit's outcome: a commit that reports failure may still
+        // have landed (an outcome-unknown error), and reusing its id would merge two namespaces.
         *next = following;
+        self.inner.db.apply_durable(&transaction, self.inner.config.durability)?;
         let mut namespaces = self.inner.namespaces.write().unwrap_or_else(PoisonError::into_inner);
         namespaces.insert((primary.to_owned(), secondary.to_owned()), id);
         Ok(id)

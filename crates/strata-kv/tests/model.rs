@@ -365,3 +365,22 @@ fn a_failed_operation_leaves_the_state_before_or_after_it() {
         .unwrap();
     assert!(fired.get() > 0, "faults fired");
 }
+
+/// A registration whose commit landed but reported failure must not hand its id out again:
+/// two namespaces sharing an id would read each other's keys.
+#[test]
+fn an_id_whose_registration_outcome_is_unknown_is_never_reused() {
+    let db = Faulty::new(MemoryDb::new(strata_kv::COLUMNS));
+    let faults = db.faults();
+    let store = KvStore::open(db).unwrap();
+    faults.fail_nth(OpKind::Apply, 1, Outcome::Applied);
+    assert!(store.write("first", "", "k", b"1").is_err(), "the registration reports failure");
+    store.write("second", "", "k", b"2").unwrap();
+    assert_eq!(store.list("first", "").unwrap(), Vec::<String>::new());
+    let reopened = KvStore::open(store.database().inner()).unwrap();
+    assert_eq!(reopened.list("first", "").unwrap(), Vec::<String>::new(), "first sees no key");
+    assert!(reopened.get("first", "", "k").unwrap().is_none());
+    assert_eq!(reopened.read("second", "", "k").unwrap(), b"2");
+    reopened.write("first", "", "k", b"1").unwrap();
+    assert_eq!(reopened.list_all_keys().unwrap().len(), 2);
+}
