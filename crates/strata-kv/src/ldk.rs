@@ -19,16 +19,14 @@
 //! slot, and skips itself if a later version has already landed. So the stored value only ever
 //! moves forward through the issued writes, whatever order the pool runs them in.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use lightning::io;
 use lightning::util::async_poll::AsyncResult;
 use lightning::util::persist::{KVStore, KVStoreSync, MigratableKVStore};
 use strata_core::Database;
 
 use crate::error::KvError;
-use crate::store::{Address, KvStore, validate};
+use crate::name::Address;
+use crate::store::{KvStore, validate};
 
 /// Converts a store error to the `io::Error` LDK expects (LDK's `io::Error` carries a kind and a
 /// message), asserting in debug builds that the caller passed valid names, as LDK's own stores do.
@@ -142,19 +140,6 @@ enum Change {
     Remove { lazy: bool },
 }
 
-/// Per-key version numbers of writes and removes issued through the async trait.
-#[derive(Default)]
-pub(crate) struct WriteOrder {
-    slots: Mutex<HashMap<Address, Arc<Mutex<Slot>>>>,
-}
-
-/// One key's versions: the last one issued, and the last one that landed.
-#[derive(Default)]
-struct Slot {
-    issued: u64,
-    landed: u64,
-}
-
 impl<D: Database + 'static> KvStore<D> {
     /// Issues `change` at `address` with the next version for that key, and returns the future
     /// that applies it on the blocking pool unless a later version has landed first.
@@ -163,42 +148,17 @@ impl<D: Database + 'static> KvStore<D> {
         if let Err(error) = check(&address.primary, &address.secondary, key) {
             return Box::pin(std::future::ready(Err(error)));
         }
-        let order = self.write_order();
-        let (slot, version) = {
-            let mut slots = order.slots.lock().unwrap_or_else(PoisonError::into_inner);
-            let slot = Arc::clone(slots.entry(address.clone()).or_default());
-            let mut versions = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            versions.issued += 1;
-            let version = versions.issued;
-            drop(versions);
-            (slot, version)
-        };
+        let ticket = self.write_order().issue(address);
         let store = self.clone();
         Box::pin(blocking::unblock(move || {
-            let result = {
-                let mut versions = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                if versions.landed > version {
-                    // A later write or remove of this key has landed: this one is superseded.
-                    Ok(())
-                } else {
-                    let (p, s, k) = (&address.primary, &address.secondary, &address.key);
-                    let result = match change {
-                        Change::Write(value) => KvStore::write(&store, p, s, k, &value),
-                        Change::Remove { lazy } => KvStore::remove(&store, p, s, k, lazy),
-                    };
-                    if result.is_ok() {
-                        versions.landed = version;
-                    }
-                    result.map_err(to_io)
+            store.write_order().run(&ticket, |address| {
+                let (p, s, k) = (&address.primary, &address.secondary, &address.key);
+                match change {
+                    Change::Write(value) => KvStore::write(&store, p, s, k, &value),
+                    Change::Remove { lazy } => KvStore::remove(&store, p, s, k, lazy),
                 }
-            };
-            // Forget the key once no issued change of it is outstanding.
-            let order = store.write_order();
-            let mut slots = order.slots.lock().unwrap_or_else(PoisonError::into_inner);
-            if Arc::strong_count(&slot) == 2 {
-                slots.remove(&address);
-            }
-            result
+                .map_err(to_io)
+            })
         }))
     }
 }

@@ -34,14 +34,14 @@ mod error;
 #[cfg(feature = "lightning")]
 pub mod ldk;
 mod name;
+#[cfg(feature = "lightning")]
+mod order;
 mod page;
 pub mod schema;
 mod store;
 
 pub use error::{KvError, KvResult};
-pub use name::{MAX_NAME_LEN, Name, NamePart, NameReason};
+pub use name::{Address, MAX_NAME_LEN, Name, NamePart, NameReason};
 pub use page::{Page, PageToken};
 pub use schema::{COLUMNS, SCHEMA};
-pub use store::{
-    Address, DEFAULT_MAX_VALUE_LEN, KvConfig, KvStore, MAX_VALUE_LEN_LIMIT, WriteBatch,
-};
+pub use store::{DEFAULT_MAX_VALUE_LEN, KvConfig, KvStore, MAX_VALUE_LEN_LIMIT, WriteBatch};

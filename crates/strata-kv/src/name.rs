@@ -67,6 +67,34 @@ impl fmt::Display for NameReason {
     }
 }
 
+/// Where a value lives: primary namespace, secondary namespace, key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address {
+    /// The primary namespace (may be empty).
+    pub primary: String,
+    /// The secondary namespace (empty when the primary namespace is).
+    pub secondary: String,
+    /// The key (never empty).
+    pub key: String,
+}
+
+impl Address {
+    /// An address from its three parts (not yet validated).
+    pub fn new(
+        primary: impl Into<String>,
+        secondary: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        Self { primary: primary.into(), secondary: secondary.into(), key: key.into() }
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.primary, self.secondary, self.key)
+    }
+}
+
 /// Whether `ch` may appear in a name: LDK's `KVSTORE_NAMESPACE_KEY_ALPHABET`.
 pub(crate) fn allowed(ch: char) -> bool {
     ch.is_ascii_alphanumeric() || ch == '_' || ch == '-'

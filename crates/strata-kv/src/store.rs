@@ -10,7 +10,9 @@ use strata_core::{
 };
 
 use crate::error::{KvError, KvResult};
-use crate::name::{self, MAX_NAME_LEN, Name, NamePart, NameReason};
+use crate::name::{self, Address, MAX_NAME_LEN, Name, NamePart, NameReason};
+#[cfg(feature = "lightning")]
+use crate::order::WriteOrder;
 use crate::page::{Page, PageToken};
 use crate::schema::{
     CREATED, CreatedKey, ENTRIES, EntryKey, KV_META, MetaKey, NAMESPACES, NEXT_NAMESPACE,
@@ -69,34 +71,6 @@ impl KvConfig {
     /// The configured value limit.
     pub fn get_max_value_len(&self) -> usize {
         self.max_value_len
-    }
-}
-
-/// Where a value lives: primary namespace, secondary namespace, key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Address {
-    /// The primary namespace (may be empty).
-    pub primary: String,
-    /// The secondary namespace (empty when the primary namespace is).
-    pub secondary: String,
-    /// The key (never empty).
-    pub key: String,
-}
-
-impl Address {
-    /// An address from its three parts (not yet validated).
-    pub fn new(
-        primary: impl Into<String>,
-        secondary: impl Into<String>,
-        key: impl Into<String>,
-    ) -> Self {
-        Self { primary: primary.into(), secondary: secondary.into(), key: key.into() }
-    }
-}
-
-impl std::fmt::Display for Address {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}", self.primary, self.secondary, self.key)
     }
 }
 
@@ -208,7 +182,7 @@ struct Inner<D> {
     stripes: Box<[Mutex<()>]>,
     hasher: RandomState,
     #[cfg(feature = "lightning")]
-    write_order: crate::ldk::WriteOrder,
+    write_order: WriteOrder,
 }
 
 /// The registry, cached: every namespace is loaded at open and added when registered.
@@ -281,7 +255,7 @@ impl<D: Database> KvStore<D> {
                 stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
                 hasher: RandomState::new(),
                 #[cfg(feature = "lightning")]
-                write_order: crate::ldk::WriteOrder::default(),
+                write_order: WriteOrder::default(),
             }),
         })
     }
@@ -293,7 +267,7 @@ impl<D: Database> KvStore<D> {
 
     /// Per-key version numbers of LDK's async writes.
     #[cfg(feature = "lightning")]
-    pub(crate) fn write_order(&self) -> &crate::ldk::WriteOrder {
+    pub(crate) fn write_order(&self) -> &WriteOrder {
         &self.inner.write_order
     }
 
