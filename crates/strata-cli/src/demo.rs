@@ -4,17 +4,28 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use lightning::util::persist::{
+    ARCHIVED_CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE as ARCHIVED,
+    ARCHIVED_CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE as ARCHIVED_SECONDARY,
+    CHANNEL_MANAGER_PERSISTENCE_KEY as MANAGER,
+    CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE as MANAGER_PRIMARY,
+    CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE as MANAGER_SECONDARY,
+    CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE as MONITORS,
+    CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE as MONITORS_SECONDARY,
+    CHANNEL_MONITOR_UPDATE_PERSISTENCE_PRIMARY_NAMESPACE as MONITOR_UPDATES,
+};
 use sha2::{Digest, Sha256};
+use strata::kv::{KvStore, WriteBatch};
 use strata::node::{
     ApplicationId, COLUMNS, ConfigRecord, ContextConfig, ContextId, ContextIdentity, ContextMeta,
     ContextState, ContextTransaction, Hash, IdentityRecord, MetaRecord, PrivateKey, PublicKey,
     StateKey, TransactionRecord,
 };
 use strata::rocksdb::{RocksConfig, RocksDb};
-use strata::{Handle, ReadLayer, ReadOnly, Slice, Store, Temporal};
+use strata::{Column, Handle, ReadLayer, ReadOnly, Slice, Store, Temporal};
 
 use crate::error::CliError;
-use crate::output::{DemoSummary, Output};
+use crate::output::{DemoSummary, KvDemo, Output};
 
 /// Demo parameters.
 pub(crate) struct DemoArgs {
@@ -34,6 +45,17 @@ const SLOTS: u32 = 16;
 const KEYS_PER_CALL: u32 = 3;
 /// Identities per context.
 const IDENTITIES: u32 = 3;
+/// Channel monitors the demo's Lightning side persists.
+const CHANNELS: u32 = 3;
+/// Keys per page when the demo lists monitors page by page.
+const PAGE_SIZE: usize = 2;
+/// The channel that closes: its monitor is archived.
+const CLOSED_CHANNEL: u32 = 1;
+
+/// The node schema's columns and the KV store's: one database holds both.
+fn all_columns() -> Vec<Column> {
+    COLUMNS.iter().chain(&strata::kv::COLUMNS).copied().collect()
+}
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut hasher = Sha256::new();
@@ -66,7 +88,8 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
         std::fs::remove_dir_all(&args.db).map_err(CliError::io(&args.db))?;
     }
     let config = RocksConfig::new(&args.db);
-    let mut store = Store::new(RocksDb::open(&config, &COLUMNS)?);
+    let columns = all_columns();
+    let mut store = Store::new(RocksDb::open(&config, &columns)?);
     let existing = store.iter(strata::node::META, ..)?.next().is_some();
     if existing {
         return Err(CliError::Verification(format!(
@@ -90,12 +113,15 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     let elapsed = started.elapsed();
 
     let walked = walk_one_context(&store, &context_id(0))?;
+    let mut kv = persist_lightning_state(store.db())?;
     drop(store);
 
     // Verification reads through a `ReadOnly` view: the compiler guarantees it writes nothing.
-    let store = ReadOnly::new(Store::new(RocksDb::open(&config, &COLUMNS)?));
+    let db = RocksDb::open(&config, &columns)?;
+    let store = ReadOnly::new(Store::new(&db));
     verify(&store, args)?;
-    let counts = count_columns(&store)?;
+    kv.after_reopen = verify_lightning_state(&KvStore::open(&db)?)?;
+    let counts = count_columns(&store, &columns)?;
     let decoded = decode_first_meta(&store)?;
     out.demo_summary(&DemoSummary {
         path: &args.db,
@@ -107,8 +133,114 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
         counts: &counts,
         size: dir_size(&args.db),
         decoded: (&decoded.0, &decoded.1),
+        kv: &kv,
     });
     Ok(())
+}
+
+/// A fake monitor's name, as LDK names them: funding transaction id, `_`, output index.
+fn monitor_name(channel: u32) -> String {
+    format!("{}_{channel}", hex::encode(sha256(&[b"funding", &channel.to_be_bytes()])))
+}
+
+/// A fake persisted blob of `len` bytes, derived from `name`.
+fn blob(name: &str, len: usize) -> Vec<u8> {
+    let seed = sha256(&[b"blob", name.as_bytes()]);
+    seed.iter().copied().cycle().take(len).collect()
+}
+
+fn monitor_blob(channel: u32) -> Vec<u8> {
+    blob(&monitor_name(channel), 2048)
+}
+
+/// The node's Lightning side persists through the KV store, in the same database as the node
+/// schema: the channel manager and every monitor in one atomic batch, a monitor update in a
+/// secondary namespace, listing (sorted, then page by page), and a closed channel's monitor
+/// archived — written to `archived_monitors` and removed from `monitors` in one batch.
+fn persist_lightning_state(db: &RocksDb) -> Result<KvDemo, CliError> {
+    let kv = KvStore::open(db)?;
+    let manager = blob(MANAGER, 4096);
+    let mut batch = WriteBatch::new();
+    batch.write(MANAGER_PRIMARY, MANAGER_SECONDARY, MANAGER, manager.clone());
+    let mut batch_bytes = manager.len();
+    for channel in 0..CHANNELS {
+        let monitor = monitor_blob(channel);
+        batch_bytes += monitor.len();
+        batch.write(MONITORS, MONITORS_SECONDARY, &monitor_name(channel), monitor);
+    }
+    let batch_keys = batch.len();
+    kv.write_batch(&batch)?;
+    kv.write(MONITOR_UPDATES, &monitor_name(0), "1", &blob("update", 256))?;
+
+    let monitors = kv.list(MONITORS, MONITORS_SECONDARY)?;
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = kv.list_page(MONITORS, MONITORS_SECONDARY, after.as_ref(), PAGE_SIZE)?;
+        pages.push(page.keys);
+        match page.next {
+            Some(token) => after = Some(token),
+            None => break,
+        }
+    }
+    let listed: std::collections::BTreeSet<&String> = pages.iter().flatten().collect();
+    if listed.len() != monitors.len() || !monitors.iter().all(|m| listed.contains(m)) {
+        return Err(CliError::Verification("pages do not cover the monitors exactly".into()));
+    }
+
+    let closed = monitor_name(CLOSED_CHANNEL);
+    let mut archive = WriteBatch::new();
+    archive.write(ARCHIVED, ARCHIVED_SECONDARY, &closed, monitor_blob(CLOSED_CHANNEL));
+    archive.remove(MONITORS, MONITORS_SECONDARY, &closed);
+    kv.write_batch(&archive)?;
+
+    Ok(KvDemo {
+        batch_keys,
+        batch_bytes,
+        monitors,
+        page_size: PAGE_SIZE,
+        pages,
+        archived: closed,
+        after_reopen: Vec::new(),
+    })
+}
+
+/// After reopening: every blob the Lightning side persisted reads back byte for byte, the
+/// archived monitor moved. Returns each namespace with its key count.
+fn verify_lightning_state(
+    kv: &KvStore<&RocksDb>,
+) -> Result<Vec<(String, String, usize)>, CliError> {
+    let fail = |what: String| CliError::Verification(format!("kv store: {what}"));
+    if kv.read(MANAGER_PRIMARY, MANAGER_SECONDARY, MANAGER)? != blob(MANAGER, 4096) {
+        return Err(fail("the channel manager changed".into()));
+    }
+    let open: Vec<String> =
+        (0..CHANNELS).filter(|&c| c != CLOSED_CHANNEL).map(monitor_name).collect();
+    let mut expected = open.clone();
+    expected.sort_unstable();
+    if kv.list(MONITORS, MONITORS_SECONDARY)? != expected {
+        return Err(fail("the monitors listed are not the open channels'".into()));
+    }
+    for channel in (0..CHANNELS).filter(|&c| c != CLOSED_CHANNEL) {
+        if kv.read(MONITORS, MONITORS_SECONDARY, &monitor_name(channel))? != monitor_blob(channel) {
+            return Err(fail(format!("the monitor of channel {channel} changed")));
+        }
+    }
+    let closed = monitor_name(CLOSED_CHANNEL);
+    if kv.get(MONITORS, MONITORS_SECONDARY, &closed)?.is_some()
+        || kv.read(ARCHIVED, ARCHIVED_SECONDARY, &closed)? != monitor_blob(CLOSED_CHANNEL)
+    {
+        return Err(fail("the closed channel's monitor was not archived".into()));
+    }
+    if kv.read(MONITOR_UPDATES, &monitor_name(0), "1")? != blob("update", 256) {
+        return Err(fail("the monitor update changed".into()));
+    }
+    let mut counts: std::collections::BTreeMap<(String, String), usize> =
+        kv.namespaces().into_iter().map(|pair| (pair, 0)).collect();
+    for address in kv.list_all_keys()? {
+        *counts.entry((address.primary, address.secondary)).or_default() += 1;
+    }
+    Ok(counts.into_iter().map(|((primary, secondary), keys)| (primary, secondary, keys)).collect())
 }
 
 fn progress_bar(total: u64, out: &Output) -> ProgressBar {
@@ -263,8 +395,11 @@ fn verify(store: &impl ReadLayer, args: &DemoArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn count_columns(store: &impl ReadLayer) -> Result<Vec<(&'static str, usize)>, CliError> {
-    COLUMNS.iter().map(|column| Ok((column.name(), store.iter(*column, ..)?.count()))).collect()
+fn count_columns(
+    store: &impl ReadLayer,
+    columns: &[Column],
+) -> Result<Vec<(&'static str, usize)>, CliError> {
+    columns.iter().map(|column| Ok((column.name(), store.iter(*column, ..)?.count()))).collect()
 }
 
 /// Total size of the files under `path`.

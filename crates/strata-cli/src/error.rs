@@ -59,6 +59,43 @@ pub(crate) enum CliError {
     /// The engine reported an error.
     #[error(transparent)]
     Engine(#[from] strata::Error),
+    /// A `kv` command that only reads found no KV columns in the database.
+    #[error(
+        "{} holds no KV data (it has no kv_* columns); `strata kv put` or `strata kv import` writes some",
+        .0.display()
+    )]
+    NoKvData(PathBuf),
+    /// The KV store refused the request (an invalid name, a missing key, …) or failed.
+    #[error(transparent)]
+    Kv(#[from] strata::kv::KvError),
+    /// `kv import` was pointed at something that is not a directory.
+    #[error("`{}` is not a directory: give the data directory of an LDK FilesystemStore", .0.display())]
+    NotAStoreDirectory(PathBuf),
+    /// `kv export` was pointed at a directory that already holds something.
+    #[error(
+        "`{}` is not empty: an export writes a new FilesystemStore, so give an empty or new directory",
+        .0.display()
+    )]
+    ExportTargetNotEmpty(PathBuf),
+    /// A file of a `FilesystemStore` directory has a name LDK's stores never write.
+    #[error("{}: {reason}; not a FilesystemStore entry, nothing was imported", .path.display())]
+    NotAStoreEntry {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its name.
+        reason: String,
+    },
+    /// LDK's `FilesystemStore` failed.
+    #[error("FilesystemStore at {}: {action}", .path.display())]
+    FilesystemStore {
+        /// The store's data directory.
+        path: PathBuf,
+        /// What was being done.
+        action: String,
+        /// LDK's report.
+        #[source]
+        source: lightning::io::Error,
+    },
 }
 
 /// A byte-level failure (the inspector reads raw bytes) is an engine error like any other.
@@ -72,19 +109,37 @@ impl CliError {
     /// The process exit code: 1 internal, 2 usage (clap: the command line does not parse),
     /// 3 database cannot be opened, 4 bad input (arguments that parse but do not fit: hex,
     /// column, key length, a checkpoint path that exists or whose parent does not), 5 problems
-    /// found, 6 not found.
+    /// found, 6 not found (an entry, a KV value, any KV data at all).
     pub(crate) fn exit_code(&self) -> u8 {
+        use strata::kv::KvError;
         match self {
             Self::Open(_) => 3,
             Self::BadHex { .. }
             | Self::UnknownColumn { .. }
             | Self::KeyLength(_)
             | Self::CheckpointExists(_)
-            | Self::CheckpointParentMissing(_) => 4,
+            | Self::CheckpointParentMissing(_)
+            | Self::NotAStoreDirectory(_)
+            | Self::ExportTargetNotEmpty(_)
+            | Self::NotAStoreEntry { .. }
+            | Self::Kv(
+                KvError::InvalidName { .. }
+                | KvError::ValueTooLarge { .. }
+                | KvError::InvalidPageToken { .. },
+            ) => 4,
             Self::CheckFailed(_) | Self::Verification(_) => 5,
-            Self::NotFound(..) => 6,
-            Self::Io { .. } | Self::Engine(_) => 1,
+            Self::NotFound(..) | Self::NoKvData(_) | Self::Kv(KvError::NotFound { .. }) => 6,
+            Self::Io { .. } | Self::Engine(_) | Self::Kv(_) | Self::FilesystemStore { .. } => 1,
         }
+    }
+
+    /// Wraps an error of LDK's `FilesystemStore` at `path` with what was being done.
+    pub(crate) fn filesystem_store(
+        path: &std::path::Path,
+        action: impl Into<String>,
+    ) -> impl FnOnce(lightning::io::Error) -> Self {
+        let (path, action) = (path.to_owned(), action.into());
+        move |source| Self::FilesystemStore { path, action, source }
     }
 
     /// Wraps an I/O error with its path.

@@ -4,6 +4,7 @@
 mod demo;
 mod error;
 mod inspect;
+mod kv;
 mod output;
 mod schema;
 
@@ -23,10 +24,16 @@ Examples:
   strata scan state --db strata-data --prefix 0a1b --limit 10
   strata get meta 0a1b…(32 bytes of hex) --db strata-data
   strata check --db strata-data --json
+  strata kv ls --db strata-data                 KV namespaces (LDK persistence) and key counts
+  strata kv ls monitors --db strata-data        the keys of one namespace, sorted
+  strata kv get '' '' manager --hex             one value (raw bytes to stdout without --hex)
+  echo -n v | strata kv put payments '' p1      write a value from stdin (or give it as VALUE)
+  strata kv import ~/.ldk/data                  copy an LDK FilesystemStore in, verified
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened
 (missing, locked, corrupt), 4 bad input (hex, column, key length, a checkpoint path that
-exists or has no parent directory), 5 problems found, 6 key not found.";
+exists or has no parent directory, an invalid KV name), 5 problems found (a check, a
+verification), 6 key not found (or no KV data at all).";
 
 /// Strata: a layered, typed key-value storage engine over RocksDB.
 #[derive(Parser)]
@@ -116,6 +123,106 @@ enum Command {
         #[arg(long, default_value = "strata-data")]
         db: PathBuf,
     },
+    /// Namespaced blobs as LDK persists them: list, read, write, remove, import and export.
+    ///
+    /// A value lives at PRIMARY/SECONDARY/KEY. Names use the characters A-Z a-z 0-9 _ -, at most
+    /// 120 of them; namespaces may be empty ('' on the command line), keys may not, and a
+    /// secondary namespace needs a primary one.
+    Kv {
+        /// Database directory.
+        #[arg(long, global = true, default_value = "strata-data")]
+        db: PathBuf,
+        #[command(subcommand)]
+        command: KvCommand,
+    },
+}
+
+/// `strata kv …`: values at PRIMARY/SECONDARY/KEY.
+#[derive(Subcommand)]
+enum KvCommand {
+    /// Without arguments: every namespace with its key count. With PRIMARY [SECONDARY]: the
+    /// keys of that namespace, sorted.
+    Ls {
+        /// Primary namespace (`''` for the empty one).
+        primary: Option<String>,
+        /// Secondary namespace (default: empty).
+        secondary: Option<String>,
+        /// Without a namespace: also list every PRIMARY/SECONDARY/KEY.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Print a value: its raw bytes to stdout, or hex with --hex.
+    Get {
+        /// Primary namespace.
+        primary: String,
+        /// Secondary namespace.
+        secondary: String,
+        /// Key.
+        key: String,
+        /// Print the value as hex.
+        #[arg(long)]
+        hex: bool,
+    },
+    /// Write a value (synced before the command returns), replacing any earlier one.
+    Put {
+        /// Primary namespace.
+        primary: String,
+        /// Secondary namespace.
+        secondary: String,
+        /// Key.
+        key: String,
+        /// The value; read from stdin when absent or `-`.
+        value: Option<String>,
+        /// The value (argument or stdin) is hex.
+        #[arg(long)]
+        hex: bool,
+    },
+    /// Remove a value; removing an absent key is not an error.
+    Rm {
+        /// Primary namespace.
+        primary: String,
+        /// Secondary namespace.
+        secondary: String,
+        /// Key.
+        key: String,
+        /// LDK's lazy remove: visible at once, durable with the next synced write.
+        #[arg(long)]
+        lazy: bool,
+    },
+    /// Copy every key of a directory of LDK's filesystem store (lightning-persister) into the
+    /// database, in atomic batches (at most 1000 keys / 64 MiB each), then re-read both sides
+    /// and compare every value.
+    Import {
+        /// The filesystem store's data directory.
+        dir: PathBuf,
+    },
+    /// Copy every key of the database into a new directory of LDK's filesystem store
+    /// (lightning-persister), then re-read both sides and compare every value.
+    Export {
+        /// Directory to write the filesystem store into (new or empty).
+        dir: PathBuf,
+    },
+}
+
+fn run_kv(db: &std::path::Path, command: KvCommand, out: &Output) -> Result<(), CliError> {
+    use strata::kv::Address;
+    match command {
+        KvCommand::Ls { primary: None, all, .. } => kv::ls_namespaces(db, all, out),
+        KvCommand::Ls { primary: Some(primary), secondary, .. } => {
+            kv::ls_keys(db, &primary, secondary.as_deref().unwrap_or_default(), out)
+        }
+        KvCommand::Get { primary, secondary, key, hex } => {
+            kv::get(db, &Address::new(primary, secondary, key), hex, out)
+        }
+        KvCommand::Put { primary, secondary, key, value, hex } => {
+            kv::put(db, &Address::new(primary, secondary, key), value.as_deref(), hex, out)
+        }
+        KvCommand::Rm { primary, secondary, key, lazy } => {
+            kv::rm(db, &Address::new(primary, secondary, key), lazy, out)
+        }
+        KvCommand::Import { dir } => kv::import(db, &dir, out),
+        KvCommand::Export { dir } => kv::export(db, &dir, out),
+    }
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -140,6 +247,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check { db } => inspect::check(&db, &out),
         Command::Checkpoint { dir, db } => inspect::checkpoint(&db, &dir, &out),
         Command::Compact { db } => inspect::compact(&db, &out),
+        Command::Kv { db, command } => run_kv(&db, command, &out),
     }
 }
 

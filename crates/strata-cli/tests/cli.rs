@@ -63,10 +63,25 @@ fn stats_lists_every_column() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let names: Vec<&str> =
         json["columns"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
-    assert_eq!(names, ["config", "generic", "identity", "meta", "state", "transaction"]);
+    // The demo's database holds the node schema and the KV store (its LDK persistence step).
+    assert_eq!(
+        names,
+        [
+            "config",
+            "generic",
+            "identity",
+            "kv_created",
+            "kv_entries",
+            "kv_meta",
+            "kv_namespaces",
+            "meta",
+            "state",
+            "transaction"
+        ]
+    );
     let schemas: Vec<&str> =
         json["columns"].as_array().unwrap().iter().map(|c| c["schema"].as_str().unwrap()).collect();
-    assert_eq!(schemas, ["node"; 6]);
+    assert_eq!(schemas, ["node", "node", "node", "kv", "kv", "kv", "kv", "node", "node", "node"]);
     strata()
         .args(["stats", "--db"])
         .arg(&db)
