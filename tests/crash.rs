@@ -11,13 +11,9 @@
 //!
 //! `STRATA_CRASH_CYCLES` sets the number of kills (default 50); `STRATA_CRASH_SEED` replays a run.
 
-use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use strata::rocksdb::{Durability, RocksConfig, RocksDb};
 use strata::{Column, RawEntry, ReadLayer, Store, Temporal, Transaction, WriteLayer};
 
@@ -54,11 +50,6 @@ fn transaction(n: u64) -> Transaction {
     tx
 }
 
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}").and_then(|()| out.flush()).expect("the parent reads stdout");
-}
-
 /// The writer: commits numbered transactions until it is killed.
 #[test]
 #[ignore = "the crash test's writer process; it runs only when the crash test starts it"]
@@ -66,13 +57,13 @@ fn crash_writer_child() {
     let Some(dir) = std::env::var_os(DIR_VAR) else { return };
     let db = RocksDb::open(&config(Path::new(&dir)), &COLUMNS).expect("the writer opens");
     let mut store = Store::new(db);
-    say("opened");
+    strata_testkit::crash::say("opened");
     let head = store.get(A, HEAD).expect("read head");
     let mut n = head.map_or(0, |bytes| u64::from_be_bytes(bytes[..].try_into().expect("8 bytes")));
     // A bound, so that a writer whose parent died does not run forever.
     for _ in 0..1_000_000 {
         n += 1;
-        say(&format!("start {n}"));
+        strata_testkit::crash::say(&format!("start {n}"));
         if n.is_multiple_of(2) {
             let mut call = Temporal::new(&mut store);
             call.apply(&transaction(n)).expect("buffer");
@@ -80,7 +71,7 @@ fn crash_writer_child() {
         } else {
             store.apply(&transaction(n)).expect("commit");
         }
-        say(&format!("ack {n}"));
+        strata_testkit::crash::say(&format!("ack {n}"));
     }
 }
 
@@ -93,33 +84,25 @@ struct Report {
 }
 
 fn run_writer(dir: &Path, kill_after: Duration) -> Report {
-    let mut child = strata_testkit::child_test("crash_writer_child")
-        .env(DIR_VAR, dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the writer");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let reader = std::thread::spawn(move || {
-        let mut report = Report::default();
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let number = |word: &str| line.strip_prefix(word).and_then(|n| n.parse().ok());
-            if line.ends_with("opened") {
-                report.opened = true;
-            } else if let Some(n) = number("start ") {
-                report.started = n;
-            } else if let Some(n) = number("ack ") {
-                report.acked = n;
+    strata_testkit::crash::run_killed(
+        "crash_writer_child",
+        &[(DIR_VAR, dir.as_os_str())],
+        kill_after,
+        |lines| {
+            let mut report = Report::default();
+            for line in lines {
+                let number = |word: &str| line.strip_prefix(word).and_then(|n| n.parse().ok());
+                if line.ends_with("opened") {
+                    report.opened = true;
+                } else if let Some(n) = number("start ") {
+                    report.started = n;
+                } else if let Some(n) = number("ack ") {
+                    report.acked = n;
+                }
             }
-        }
-        report
-    });
-    std::thread::sleep(kill_after);
-    // `Child::kill` is SIGKILL on Unix: no destructor, no flush, no chance to finish a write.
-    child.kill().expect("kill the writer");
-    child.wait().expect("reap the writer");
-    reader.join().expect("read the writer's output")
+            report
+        },
+    )
 }
 
 /// Checks the database against what the writer reported, the contents of columns `a` and `b`
@@ -185,28 +168,15 @@ fn verify(dir: &Path, report: &Report, before: u64, from: u64) -> (u64, Vec<Stri
 
 #[test]
 fn killed_writers_leave_whole_transactions_and_lose_no_acknowledged_one() {
-    let cycles: usize =
-        std::env::var("STRATA_CRASH_CYCLES").ok().and_then(|c| c.parse().ok()).unwrap_or(50);
-    let seed: u64 = std::env::var("STRATA_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random());
-    strata_testkit::report(&format!(
-        "crash test: {cycles} cycles, seed {seed} (replay with STRATA_CRASH_SEED={seed})"
-    ));
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut plan = strata_testkit::crash::Plan::from_env("crash test");
+    let (cycles, seed) = (plan.cycles, plan.seed);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let started_at = Instant::now();
 
     let (mut committed, mut violations) = (0, Vec::new());
     let (mut during_open, mut during_commit, mut acknowledged) = (0, 0, 0);
     for cycle in 0..cycles {
-        // A quarter of the kills land early, while the writer starts or opens the database.
-        let kill_after = if rng.random_ratio(1, 4) {
-            Duration::from_millis(rng.random_range(0..60))
-        } else {
-            Duration::from_millis(rng.random_range(60..400))
-        };
+        let kill_after = plan.kill_delay();
         let report = run_writer(dir.path(), kill_after);
         during_open += u32::from(!report.opened);
         during_commit += u32::from(report.started > report.acked);

@@ -7,12 +7,11 @@
 //!
 //! The test re-executes its own binary as the writer (the ignored test `kv_crash_writer_child`),
 //! which prints `start THREAD OP…` before each operation and `ack THREAD` after it returns.
-//! `STRATA_CRASH_CYCLES` sets the number of kills (default 50); `STRATA_CRASH_SEED` replays a run.
+//! `STRATA_CRASH_CYCLES` sets the number of kills (default 50); `STRATA_CRASH_SEED` replays a run
+//! (`strata_testkit::crash`).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -60,11 +59,6 @@ fn parse(k: u32, bytes: &[u8]) -> Result<u64, String> {
     Ok(version)
 }
 
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}").and_then(|()| out.flush()).expect("the parent reads stdout");
-}
-
 /// The writer: `THREADS` threads operating on their own keys until the process is killed.
 #[test]
 #[ignore = "the KV crash test's writer process; it runs only when the crash test starts it"]
@@ -72,7 +66,7 @@ fn kv_crash_writer_child() {
     let Some(dir) = std::env::var_os(DIR_VAR) else { return };
     let run: u64 = std::env::var(RUN_VAR).expect("run number").parse().expect("a number");
     let store = open(Path::new(&dir));
-    say("opened");
+    strata_testkit::crash::say("opened");
     std::thread::scope(|scope| {
         for t in 0..THREADS {
             let store = store.clone();
@@ -87,12 +81,17 @@ fn kv_crash_writer_child() {
                     let (p, s, key) = address(t, k);
                     match rng.random_range(0..10) {
                         0..5 => {
-                            say(&format!("start {t} write {k} {version} {len}"));
+                            strata_testkit::crash::say(&format!(
+                                "start {t} write {k} {version} {len}"
+                            ));
                             store.write(&p, &s, &key, &value(k, version, len)).expect("write");
                         }
                         5 | 6 => {
                             let lazy = rng.random_bool(0.5);
-                            say(&format!("start {t} remove {k} {}", u8::from(lazy)));
+                            strata_testkit::crash::say(&format!(
+                                "start {t} remove {k} {}",
+                                u8::from(lazy)
+                            ));
                             store.remove(&p, &s, &key, lazy).expect("remove");
                         }
                         _ => {
@@ -104,11 +103,14 @@ fn kv_crash_writer_child() {
                                 batch.write(&p, &s, &key, value(k, version, len));
                             }
                             let list: Vec<String> = keys.iter().map(u32::to_string).collect();
-                            say(&format!("start {t} batch {version} {len} {}", list.join(",")));
+                            strata_testkit::crash::say(&format!(
+                                "start {t} batch {version} {len} {}",
+                                list.join(",")
+                            ));
                             store.write_batch(&batch).expect("batch");
                         }
                     }
-                    say(&format!("ack {t}"));
+                    strata_testkit::crash::say(&format!("ack {t}"));
                 }
             });
         }
@@ -150,18 +152,11 @@ struct Report {
 }
 
 fn run_writer(dir: &Path, run: u64, kill_after: Duration) -> Report {
-    let mut child = strata_testkit::child_test("kv_crash_writer_child")
-        .env(DIR_VAR, dir)
-        .env(RUN_VAR, run.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the writer");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let reader = std::thread::spawn(move || {
+    let run = run.to_string();
+    let envs = [(DIR_VAR, dir.as_os_str()), (RUN_VAR, std::ffi::OsStr::new(&run))];
+    strata_testkit::crash::run_killed("kv_crash_writer_child", &envs, kill_after, |lines| {
         let mut report = Report::default();
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
+        for line in lines {
             // libtest prints the test's name on the line its first output continues.
             if line.ends_with("opened") {
                 report.opened = true;
@@ -183,12 +178,7 @@ fn run_writer(dir: &Path, run: u64, kill_after: Duration) -> Report {
             }
         }
         report
-    });
-    std::thread::sleep(kill_after);
-    // `Child::kill` is SIGKILL on Unix: no destructor, no flush, no chance to finish a write.
-    child.kill().expect("kill the writer");
-    child.wait().expect("reap the writer");
-    reader.join().expect("read the writer's output")
+    })
 }
 
 /// The states key `k` may be in after `op`, given the states it may have been in before.
@@ -267,16 +257,8 @@ fn verify(
 
 #[test]
 fn killed_kv_writers_lose_no_acknowledged_change_and_tear_nothing() {
-    let cycles: u64 =
-        std::env::var("STRATA_CRASH_CYCLES").ok().and_then(|c| c.parse().ok()).unwrap_or(50);
-    let seed: u64 = std::env::var("STRATA_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random());
-    strata_testkit::report(&format!(
-        "KV crash test: {cycles} cycles, seed {seed} (replay with STRATA_CRASH_SEED={seed})"
-    ));
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut plan = strata_testkit::crash::Plan::from_env("KV crash test");
+    let (cycles, seed) = (plan.cycles, plan.seed);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let started_at = Instant::now();
 
@@ -284,11 +266,7 @@ fn killed_kv_writers_lose_no_acknowledged_change_and_tear_nothing() {
     let mut violations = Vec::new();
     let (mut during_open, mut in_flight, mut acknowledged, mut lazy_acked) = (0, 0, 0, 0);
     for run in 1..=cycles {
-        let kill_after = if rng.random_ratio(1, 4) {
-            Duration::from_millis(rng.random_range(0..60))
-        } else {
-            Duration::from_millis(rng.random_range(60..400))
-        };
+        let kill_after = plan.kill_delay();
         let report = run_writer(dir.path(), run, kill_after);
         during_open += u32::from(!report.opened);
         in_flight += report.in_flight.len();

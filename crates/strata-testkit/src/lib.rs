@@ -7,6 +7,7 @@
 //! - [`model`]: random operation sequences checked against a `BTreeMap` model.
 //! - [`fault`]: [`Faulty`](fault::Faulty), a database wrapper that fails the n-th operation of a kind.
 //! - [`stack`]: the same for layer stacks (`Temporal`, nested `Temporal`, `Tee`, `ReadOnly` views).
+//! - [`crash`]: the crash harness: writers in child processes killed with `SIGKILL`.
 //! - [`conformance!`]: instantiates all of it as `#[test]`s for one harness.
 //!
 //! ```
@@ -18,6 +19,7 @@
 // Every check in this crate asserts: panicking is how a conformance check reports a failure.
 #![expect(clippy::missing_panics_doc, reason = "a failed check panics, as tests do")]
 
+pub mod crash;
 pub mod fault;
 pub mod model;
 pub mod stack;
