@@ -8,6 +8,7 @@
 //! | `strata::{Column, Store, Temporal, …}` | always | the engine core: keys, columns, values, the [`Database`] seam, transactions, iterators, layers, the in-memory backend |
 //! | [`strata::rocksdb`](crate::rocksdb) | `rocksdb` (default) | the RocksDB backend |
 //! | `strata::node` | `node` | the node-runtime schema (contexts, identities, state, transactions) |
+//! | `strata::log` | `log` | append-only, hash-linked logs per author (`ed25519` adds the ed25519 verifier and signer) |
 //! | `strata::kv` | `kv` | namespaced blobs with LDK's `KVStore` semantics (`lightning` adds LDK's traits) |
 //! | [`strata::borsh`](crate::borsh) | always | the borsh version values are encoded with |
 //!
@@ -66,3 +67,8 @@ pub use strata_node as node;
 /// The namespaced key-value store with LDK's `KVStore` semantics.
 #[cfg(feature = "kv")]
 pub use strata_kv as kv;
+
+/// Append-only, hash-linked logs per author: validated peer inserts, idempotent appends, topics,
+/// pruning, arrival order.
+#[cfg(feature = "log")]
+pub use strata_log as log;
