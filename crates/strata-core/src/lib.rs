@@ -53,6 +53,7 @@
 pub mod column;
 pub mod database;
 pub mod error;
+pub mod group;
 pub mod handle;
 pub mod iter;
 pub mod key;

@@ -1,5 +1,7 @@
 //! [`KvError`]: everything the KV store can report, each case matchable.
 
+use std::sync::Arc;
+
 use strata_core::{Error, StorageError};
 
 use crate::name::{NamePart, NameReason};
@@ -57,6 +59,12 @@ pub enum KvError {
     /// The database failed, or holds bytes the store did not write.
     #[error(transparent)]
     Storage(#[from] Error),
+
+    /// The group commit that carried this write together with other threads' writes failed; every
+    /// write of the group gets the same error, and none of them landed (or, for an
+    /// outcome-unknown failure, all of them may have).
+    #[error("the group commit carrying this write failed: {0}")]
+    Commit(Arc<StorageError>),
 }
 
 impl From<StorageError> for KvError {

@@ -95,13 +95,35 @@ impl std::fmt::Display for Address {
     }
 }
 
-/// Whether `ch` may appear in a name: LDK's `KVSTORE_NAMESPACE_KEY_ALPHABET`.
+/// Which bytes may appear in a name: LDK's `KVSTORE_NAMESPACE_KEY_ALPHABET`, as a table, since
+/// names are checked on every call and every listed key (a table lookup per byte, no branches
+/// that mispredict on random names).
+const ALLOWED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        byte += 1;
+    }
+    table
+};
+
+/// Whether `ch` may appear in a name.
 pub(crate) fn allowed(ch: char) -> bool {
-    ch.is_ascii_alphanumeric() || ch == '_' || ch == '-'
+    ch.is_ascii() && ALLOWED[ch as usize]
+}
+
+/// Whether `bytes` is a name: at most [`MAX_NAME_LEN`] bytes of the alphabet.
+pub(crate) fn is_name(bytes: &[u8]) -> bool {
+    bytes.len() <= MAX_NAME_LEN && bytes.iter().all(|&b| ALLOWED[usize::from(b)])
 }
 
 /// Checks one name's length and alphabet (not emptiness).
 pub(crate) fn check(name: &str) -> Result<(), NameReason> {
+    if is_name(name.as_bytes()) {
+        return Ok(());
+    }
     if let Some((at, ch)) = name.char_indices().find(|&(_, ch)| !allowed(ch)) {
         return Err(NameReason::BadChar { ch, at });
     }
@@ -150,8 +172,7 @@ impl KeyComponent for Name {
     fn read_from(bytes: &[u8]) -> Result<Self, KeyError> {
         let raw = <[u8; MAX_NAME_LEN]>::read_from(bytes)?;
         let len = raw.iter().position(|&b| b == 0).unwrap_or(MAX_NAME_LEN);
-        let valid = raw[..len].iter().all(|&b| allowed(char::from(b)))
-            && raw[len..].iter().all(|&b| b == 0);
+        let valid = is_name(&raw[..len]) && raw[len..].iter().all(|&b| b == 0);
         if valid {
             Ok(Self(raw))
         } else {

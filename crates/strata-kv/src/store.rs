@@ -4,13 +4,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
+use strata_core::group::GroupCommit;
 use strata_core::{
     AsKeyParts, DataType, Database, Durability, Error, FromKeyParts, KeyRange, StorageError,
     Transaction, Unstructured,
 };
 
 use crate::error::{KvError, KvResult};
-use crate::name::{self, Address, MAX_NAME_LEN, Name, NamePart, NameReason};
+use crate::name::{self, Address, Name, NamePart, NameReason};
 #[cfg(feature = "lightning")]
 use crate::order::WriteOrder;
 use crate::page::{Page, PageToken};
@@ -181,6 +182,7 @@ struct Inner<D> {
     creation: Mutex<Creation>,
     stripes: Box<[Mutex<()>]>,
     hasher: RandomState,
+    group: GroupCommit<(Transaction, Durability), ()>,
     #[cfg(feature = "lightning")]
     write_order: WriteOrder,
 }
@@ -254,6 +256,7 @@ impl<D: Database> KvStore<D> {
                 creation: Mutex::new(Creation { next: reserved, reserved }),
                 stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
                 hasher: RandomState::new(),
+                group: GroupCommit::new(),
                 #[cfg(feature = "lightning")]
                 write_order: WriteOrder::default(),
             }),
@@ -308,7 +311,7 @@ impl<D: Database> KvStore<D> {
         let _guard = lock(self.stripe(&entry));
         let mut transaction = Transaction::new();
         self.stage_write(&mut transaction, &entry, key, value)?;
-        self.inner.db.apply_durable(&transaction, self.inner.config.durability)?;
+        self.commit(transaction, self.inner.config.durability)?;
         Ok(())
     }
 
@@ -331,7 +334,7 @@ impl<D: Database> KvStore<D> {
         // An eager remove of an absent key still writes (a tombstone) and syncs: an earlier lazy
         // remove of the key may not be durable yet, and this call promises that it is.
         let durability = if lazy { Durability::Wal } else { self.inner.config.durability };
-        self.inner.db.apply_durable(&transaction, durability)?;
+        self.commit(transaction, durability)?;
         Ok(())
     }
 
@@ -371,7 +374,7 @@ impl<D: Database> KvStore<D> {
                 }
             }
         }
-        self.inner.db.apply_durable(&transaction, self.inner.config.durability)?;
+        self.commit(transaction, self.inner.config.durability)?;
         Ok(())
     }
 
@@ -477,6 +480,35 @@ impl<D: Database> KvStore<D> {
         let mut pairs: Vec<_> = namespaces.names.values().cloned().collect();
         pairs.sort_unstable();
         pairs
+    }
+
+    /// Commits `transaction` through the store's group commit: concurrent writes (to different
+    /// keys, which their stripes guarantee) are merged into one database write, so one `fsync`
+    /// carries all of them. A group is synced if any of its writes asks to be.
+    fn commit(&self, transaction: Transaction, durability: Durability) -> KvResult<()> {
+        let db = &self.inner.db;
+        let result = self.inner.group.commit((transaction, durability), |mut group| {
+            let count = group.len();
+            let durability = if group.iter().any(|(_, d)| *d == Durability::Sync) {
+                Durability::Sync
+            } else {
+                Durability::Wal
+            };
+            if let [(transaction, _)] = group.as_slice() {
+                db.apply_durable(transaction, durability)?;
+            } else {
+                let (mut all, _) = group.swap_remove(0);
+                for (transaction, _) in group {
+                    all.merge(transaction);
+                }
+                db.apply_durable(&all, durability)?;
+            }
+            Ok(vec![(); count])
+        });
+        result.map_err(|shared| match Arc::try_unwrap(shared) {
+            Ok(error) => KvError::from(error),
+            Err(shared) => KvError::Commit(shared),
+        })
     }
 
     fn check_len(&self, len: usize) -> KvResult<()> {
@@ -615,12 +647,13 @@ fn read_counter<D: Database>(db: &D, key: &MetaKey) -> KvResult<u64> {
 }
 
 fn decode_name(bytes: &[u8]) -> KvResult<String> {
-    let name = std::str::from_utf8(bytes)
-        .ok()
-        .filter(|name| name.len() <= MAX_NAME_LEN && name.chars().all(name::allowed));
-    name.map(str::to_owned).ok_or_else(|| {
-        KvError::Storage(Error::from(StorageError::Corruption(
-            format!("a stored key name of {} bytes is not a valid name", bytes.len()).into(),
-        )))
-    })
+    if name::is_name(bytes) {
+        // Every byte of a name is ASCII.
+        if let Ok(name) = std::str::from_utf8(bytes) {
+            return Ok(name.to_owned());
+        }
+    }
+    Err(KvError::Storage(Error::from(StorageError::Corruption(
+        format!("a stored key name of {} bytes is not a valid name", bytes.len()).into(),
+    ))))
 }

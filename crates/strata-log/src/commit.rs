@@ -1,17 +1,17 @@
 //! Group commit: the writes of many concurrent appends and inserts land in one atomic, synced
 //! database commit, and arrival offsets are assigned there — consecutively, so they have no gaps.
 //!
-//! A writer hands its staged writes to the [`Committer`] and waits. Whichever writer takes the
-//! commit lock becomes the leader: it drains every write queued so far (its own included),
-//! numbers their entries from the next offset, trims idempotency keys that left the window, and
-//! commits all of it as one transaction with one `fsync`. Writers that queued while a leader was
-//! committing are carried by the next leader, so under load each `fsync` carries many writes.
+//! A writer hands its staged writes to the [`Committer`], a [`GroupCommit`]: whichever writer
+//! leads takes every write queued so far (its own included), numbers their entries from the next
+//! offset, trims idempotency keys that left the window, and commits all of it as one transaction
+//! with one `fsync`. Writers that queued while a leader was committing are carried by the next
+//! leader, so under load each `fsync` carries many writes.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use strata_core::{
     AsKeyParts, DataType, Database, Durability, Error, FromKeyParts, KeyRange, Transaction,
-    Unstructured,
+    Unstructured, group::GroupCommit,
 };
 
 use crate::entry::Hash;
@@ -40,16 +40,9 @@ pub(crate) struct Staged {
     pub(crate) arrivals: Vec<Arrival>,
 }
 
-type Outcome = Result<Vec<u64>, Arc<Error>>;
-
-struct Waiter {
-    result: Mutex<Option<Outcome>>,
-    done: Condvar,
-}
-
 pub(crate) struct Committer {
-    queue: Mutex<Vec<(Staged, Arc<Waiter>)>>,
-    /// Held by the leader; holds the next arrival offset.
+    group: GroupCommit<Staged, Vec<u64>, Error>,
+    /// The next arrival offset; only the leader of a group touches it.
     next_offset: Mutex<u64>,
     durability: Durability,
     window: u64,
@@ -66,12 +59,7 @@ const TRIM_EXTRA: usize = 64;
 
 impl Committer {
     pub(crate) fn new(next_offset: u64, durability: Durability, window: u64) -> Self {
-        Self {
-            queue: Mutex::new(Vec::new()),
-            next_offset: Mutex::new(next_offset),
-            durability,
-            window,
-        }
+        Self { group: GroupCommit::new(), next_offset: Mutex::new(next_offset), durability, window }
     }
 
     /// The next arrival offset to be assigned.
@@ -81,41 +69,21 @@ impl Committer {
 
     /// Commits `staged` with whatever else is queued; the offsets its arrivals got.
     pub(crate) fn commit<D: Database>(&self, db: &D, staged: Staged) -> LogResult<Vec<u64>> {
-        let waiter = Arc::new(Waiter { result: Mutex::new(None), done: Condvar::new() });
-        lock(&self.queue).push((staged, Arc::clone(&waiter)));
-        loop {
-            if let Some(outcome) = lock(&waiter.result).take() {
-                return outcome.map_err(LogError::Commit);
-            }
-            let mut next = lock(&self.next_offset);
-            // A leader may have carried this write while we waited for the lock.
-            if let Some(outcome) = lock(&waiter.result).take() {
-                return outcome.map_err(LogError::Commit);
-            }
-            let group = std::mem::take(&mut *lock(&self.queue));
-            if group.is_empty() {
-                // Our write was taken by a leader that has not finished yet: wait for it.
-                drop(next);
-                let mut result = lock(&waiter.result);
-                while result.is_none() {
-                    result = waiter.done.wait(result).unwrap_or_else(PoisonError::into_inner);
-                }
-                continue;
-            }
-            self.lead(db, &mut next, group);
-        }
+        self.group.commit(staged, |group| self.lead(db, group)).map_err(LogError::Commit)
     }
 
-    /// Commits `group` as one transaction and tells every waiter the outcome.
-    fn lead<D: Database>(&self, db: &D, next: &mut u64, group: Vec<(Staged, Arc<Waiter>)>) {
+    /// Commits a group as one transaction: numbers its arrivals from the next offset, trims
+    /// idempotency keys that left the window, records the new next offset.
+    fn lead<D: Database>(&self, db: &D, group: Vec<Staged>) -> Result<Vec<Vec<u64>>, Error> {
+        let mut next = lock(&self.next_offset);
         let start = *next;
         let mut transaction = Transaction::new();
         let mut offsets = Vec::with_capacity(group.len());
         let mut end = start;
         let outcome = (|| {
             let mut added = 0;
-            for (staged, _) in &group {
-                transaction.merge(staged.transaction.clone());
+            for staged in group {
+                transaction.merge(staged.transaction);
                 let mut mine = Vec::with_capacity(staged.arrivals.len());
                 for arrival in &staged.arrivals {
                     stage_arrival(&mut transaction, arrival, end)?;
@@ -127,15 +95,12 @@ impl Committer {
             }
             self.trim(db, &mut transaction, end, added + TRIM_EXTRA)?;
             transaction.put_entry(&NEXT_OFFSET, &Counter(end))?;
-            db.apply_durable(&transaction, self.durability)?;
-            Ok::<(), Error>(())
+            db.apply_durable(&transaction, self.durability).map_err(Error::from)
         })();
         match outcome {
             Ok(()) => {
                 *next = end;
-                for ((_, waiter), mine) in group.into_iter().zip(offsets) {
-                    finish(&waiter, Ok(mine));
-                }
+                Ok(offsets)
             }
             Err(error) => {
                 // A commit that reports failure may still have landed (an outcome-unknown
@@ -145,10 +110,7 @@ impl Committer {
                     Ok(stored) if stored == start => start,
                     _ => end,
                 };
-                let error = Arc::new(error);
-                for (_, waiter) in group {
-                    finish(&waiter, Err(Arc::clone(&error)));
-                }
+                Err(error)
             }
         }
     }
@@ -203,11 +165,6 @@ fn stage_arrival(
         transaction.put(EXPIRY, expiry.as_key().as_bytes(), []);
     }
     Ok(())
-}
-
-fn finish(waiter: &Waiter, outcome: Outcome) {
-    *lock(&waiter.result) = Some(outcome);
-    waiter.done.notify_all();
 }
 
 /// The next arrival offset recorded in the database (0 when none is).

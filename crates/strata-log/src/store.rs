@@ -341,14 +341,13 @@ impl<D: Database> LogStore<D> {
             let in_batch = |source| LogError::InBatch { index, source: Box::new(source) };
             let header = &entry.header;
             let log = (header.author, header.log_id);
-            let tip = match tips.get(&log) {
-                Some(tip) => *tip,
-                None => {
-                    let tip = self.tip(&header.author, header.log_id)?;
-                    tips.insert(log, tip);
-                    states.insert(log, self.log_state(&header.author, header.log_id)?);
-                    tip
-                }
+            let tip = if let Some(tip) = tips.get(&log) {
+                *tip
+            } else {
+                let tip = self.tip(&header.author, header.log_id)?;
+                tips.insert(log, tip);
+                states.insert(log, self.log_state(&header.author, header.log_id)?);
+                tip
             };
             let hash = header.hash();
             let key = EntryKey { author: header.author, log_id: header.log_id, seq: header.seq };
@@ -393,7 +392,7 @@ impl<D: Database> LogStore<D> {
                     got: header.backlink,
                 }));
             }
-            self.stage_new(&mut staged, &key, hash, entry, None, &mut states)?;
+            Self::stage_new(&mut staged, &key, hash, entry, None, &mut states)?;
             tips.insert(log, Tip { next_seq: header.seq + 1, latest_hash: Some(hash) });
             new_positions.push(outcomes.len());
             outcomes.push(Inserted::New { offset: 0 });
@@ -419,7 +418,6 @@ impl<D: Database> LogStore<D> {
     /// Stages a new entry: its payload, hash index and log state; the header and arrival are
     /// written by the committer with the offset.
     fn stage_new(
-        &self,
         staged: &mut Staged,
         key: &EntryKey,
         hash: Hash,
@@ -532,7 +530,7 @@ impl<D: Database> LogStore<D> {
         let mut states = BTreeMap::new();
         states.insert((author, log_id), self.log_state(&author, log_id)?);
         let mut staged = Staged::default();
-        self.stage_new(&mut staged, &key, hash, &entry, idempotency_key, &mut states)?;
+        Self::stage_new(&mut staged, &key, hash, &entry, idempotency_key, &mut states)?;
         if let Some(Some(state)) = states.get(&(author, log_id)) {
             staged.transaction.put_entry(&LogKey { author, log_id }, state).map_err(Error::from)?;
         }
@@ -562,7 +560,11 @@ impl<D: Database> LogStore<D> {
 
     fn payload(&self, key: &EntryKey) -> LogResult<Option<Vec<u8>>> {
         let payload_key = PayloadKey { author: key.author, log_id: key.log_id, seq: key.seq };
-        Ok(self.inner.db.get(PAYLOADS, payload_key.as_key().as_bytes())?.map(|p| p.into_vec()))
+        Ok(self
+            .inner
+            .db
+            .get(PAYLOADS, payload_key.as_key().as_bytes())?
+            .map(strata_core::Slice::into_vec))
     }
 
     /// The latest entry of a log.
@@ -609,21 +611,16 @@ impl<D: Database> LogStore<D> {
                 None => return self.empty_entries(),
             },
         };
+        let log_end = || {
+            let log = LogKey { author: *author, log_id };
+            strata_core::range::prefix_end(log.as_key().as_bytes()).unwrap_or_default()
+        };
+        // `until` of u64::MAX (or none) reaches the end of the log.
         let end = match until.and_then(|seq| seq.checked_add(1)) {
             Some(end) => {
                 EntryKey { author: *author, log_id, seq: end }.as_key().as_bytes().to_vec()
             }
-            None if until.is_some() => {
-                // `until` is u64::MAX: the end of the log.
-                strata_core::range::prefix_end(
-                    &LogKey { author: *author, log_id }.as_key().as_bytes()[..],
-                )
-                .unwrap_or_default()
-            }
-            None => strata_core::range::prefix_end(
-                &LogKey { author: *author, log_id }.as_key().as_bytes()[..],
-            )
-            .unwrap_or_default(),
+            None => log_end(),
         };
         let range = KeyRange::new(start, Some(end));
         let cursor = self.inner.db.cursor(HEADERS, &range)?;
@@ -827,12 +824,11 @@ impl<D: Database> LogStore<D> {
                 }
                 None => problem("the entry's hash is not indexed".into()),
             }
-            if let Some(payload) = self.payload(&key)? {
-                if Hash::of(&payload) != header.payload_hash
-                    || payload.len() as u64 != header.payload_size
-                {
-                    problem("the payload does not match its header".into());
-                }
+            let payload = self.payload(&key)?;
+            if payload.is_some_and(|p| {
+                Hash::of(&p) != header.payload_hash || p.len() as u64 != header.payload_size
+            }) {
+                problem("the payload does not match its header".into());
             }
             previous = Some((key.seq, hash));
         }

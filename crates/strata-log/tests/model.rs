@@ -32,14 +32,42 @@ enum Tamper {
 #[derive(Debug, Clone)]
 enum Op {
     /// A local author appends (idempotency key from a small pool, so keys repeat).
-    Append { author: usize, log: u64, payload: Vec<u8>, key: Option<u8> },
+    Append {
+        author: usize,
+        log: u64,
+        payload: Vec<u8>,
+        key: Option<u8>,
+    },
     /// A peer author writes to its own copy of the log (not yet received).
-    PeerWrite { author: usize, log: u64, payload: Vec<u8> },
+    PeerWrite {
+        author: usize,
+        log: u64,
+        payload: Vec<u8>,
+    },
     /// The store receives the peer's next entries (up to `count`), one of them maybe tampered.
-    Sync { author: usize, log: u64, count: usize, tamper: Tamper, batch: bool },
-    Prune { author: usize, log: u64, below: u64 },
-    DropPayload { author: usize, log: u64, seq: u64 },
-    Topic { topic: u8, author: usize, log: u64, add: bool },
+    Sync {
+        author: usize,
+        log: u64,
+        count: usize,
+        tamper: Tamper,
+        batch: bool,
+    },
+    Prune {
+        author: usize,
+        log: u64,
+        below: u64,
+    },
+    DropPayload {
+        author: usize,
+        log: u64,
+        seq: u64,
+    },
+    Topic {
+        topic: u8,
+        author: usize,
+        log: u64,
+        add: bool,
+    },
     Reopen,
 }
 
@@ -80,10 +108,13 @@ struct World {
     rogue: LogStore<MemoryDb>,
 }
 
+/// One log in the model: seq → (hash, payload held).
+type LogModel = BTreeMap<u64, (Hash, Option<Vec<u8>>)>;
+
 /// The model: every log's entries (hash, payload held), arrivals, idempotency, topics.
 #[derive(Default, Debug)]
 struct Model {
-    logs: BTreeMap<(Author, u64), BTreeMap<u64, (Hash, Option<Vec<u8>>)>>,
+    logs: BTreeMap<(Author, u64), LogModel>,
     arrivals: BTreeMap<u64, (Author, u64, u64)>,
     next_offset: u64,
     idempotency: BTreeMap<(Author, u64, u8), (u64, Hash, u64)>,
@@ -116,6 +147,7 @@ fn open(db: &Arc<MemoryDb>) -> LogStore<Arc<MemoryDb>> {
     LogStore::open(Arc::clone(db), Ed25519).unwrap()
 }
 
+#[expect(clippy::too_many_lines, reason = "one arm per operation reads best in one place")]
 fn run(world: &World, store: &LogStore<Arc<MemoryDb>>, model: &mut Model, op: &Op) {
     match op {
         Op::Append { author, log, payload, key } => {
@@ -123,20 +155,21 @@ fn run(world: &World, store: &LogStore<Arc<MemoryDb>>, model: &mut Model, op: &O
             let a = signer.author();
             let idempotency = key.map(|k| [k; 32]);
             let appended = store.append(signer, *log, payload, idempotency).unwrap();
-            match key.and_then(|k| model.idempotency.get(&(a, *log, k))) {
-                Some(&(seq, hash, offset)) => {
-                    assert!(appended.repeated, "a retried key appends nothing");
-                    assert_eq!((appended.seq, appended.hash, appended.offset), (seq, hash, offset));
-                }
-                None => {
-                    assert!(!appended.repeated);
-                    assert_eq!(appended.seq, model.next_seq(a, *log));
-                    let entry = store.entry(&a, *log, appended.seq).unwrap().unwrap();
-                    assert_eq!(entry.hash(), appended.hash);
-                    assert_eq!(model.add(&entry), appended.offset);
-                    if let Some(k) = key {
-                        model.idempotency.insert((a, *log, *k), (appended.seq, appended.hash, appended.offset));
-                    }
+            if let Some(&(seq, hash, offset)) =
+                key.and_then(|k| model.idempotency.get(&(a, *log, k)))
+            {
+                assert!(appended.repeated, "a retried key appends nothing");
+                assert_eq!((appended.seq, appended.hash, appended.offset), (seq, hash, offset));
+            } else {
+                assert!(!appended.repeated);
+                assert_eq!(appended.seq, model.next_seq(a, *log));
+                let entry = store.entry(&a, *log, appended.seq).unwrap().unwrap();
+                assert_eq!(entry.hash(), appended.hash);
+                assert_eq!(model.add(&entry), appended.offset);
+                if let Some(k) = key {
+                    model
+                        .idempotency
+                        .insert((a, *log, *k), (appended.seq, appended.hash, appended.offset));
                 }
             }
         }
@@ -168,7 +201,8 @@ fn run(world: &World, store: &LogStore<Arc<MemoryDb>>, model: &mut Model, op: &O
                 Tamper::Fork => {
                     // The peer signs another entry at a seq the store already holds.
                     let Some(held) = next.checked_sub(1) else { return };
-                    let rogue = world.rogue.append(&world.peers[*author], *log, b"rogue", None).unwrap();
+                    let rogue =
+                        world.rogue.append(&world.peers[*author], *log, b"rogue", None).unwrap();
                     match world.rogue.entry(&a, *log, held).unwrap() {
                         Some(fork) if rogue.seq == held => sent = vec![fork],
                         _ => return,
@@ -263,22 +297,31 @@ fn run(world: &World, store: &LogStore<Arc<MemoryDb>>, model: &mut Model, op: &O
 }
 
 fn compare(store: &LogStore<Arc<MemoryDb>>, model: &Model) {
-    let authors: BTreeSet<Author> = model.logs.iter().filter(|(_, l)| !l.is_empty()).map(|((a, _), _)| *a).collect();
+    let authors: BTreeSet<Author> =
+        model.logs.iter().filter(|(_, l)| !l.is_empty()).map(|((a, _), _)| *a).collect();
     assert_eq!(store.authors().unwrap(), authors.iter().copied().collect::<Vec<_>>());
     for ((author, log), entries) in &model.logs {
-        let stored: Vec<Entry> = store.entries(author, *log, None, None).unwrap().collect::<Result<_, _>>().unwrap();
+        let stored: Vec<Entry> =
+            store.entries(author, *log, None, None).unwrap().collect::<Result<_, _>>().unwrap();
         let got: Vec<(u64, Hash, Option<Vec<u8>>)> =
             stored.iter().map(|e| (e.header.seq, e.hash(), e.payload.clone())).collect();
         let want: Vec<(u64, Hash, Option<Vec<u8>>)> =
             entries.iter().map(|(seq, (hash, payload))| (*seq, *hash, payload.clone())).collect();
         assert_eq!(got, want, "log {log} of {author}");
-        let reversed: Vec<u64> =
-            store.entries(author, *log, None, None).unwrap().rev().map(|e| e.unwrap().header.seq).collect();
+        let reversed: Vec<u64> = store
+            .entries(author, *log, None, None)
+            .unwrap()
+            .rev()
+            .map(|e| e.unwrap().header.seq)
+            .collect();
         assert_eq!(reversed, want.iter().rev().map(|w| w.0).collect::<Vec<_>>());
         if let Some((latest, _)) = entries.iter().next_back() {
             let state = store.log_state(author, *log).unwrap().unwrap();
             assert_eq!((state.latest_seq, state.count), (*latest, entries.len() as u64));
-            assert!(store.verify_log(author, *log).unwrap().is_empty(), "log {log} of {author} verifies");
+            assert!(
+                store.verify_log(author, *log).unwrap().is_empty(),
+                "log {log} of {author} verifies"
+            );
             let after = latest.saturating_sub(2);
             let window: Vec<u64> = store
                 .entries(author, *log, Some(after), Some(*latest))
@@ -293,7 +336,9 @@ fn compare(store: &LogStore<Arc<MemoryDb>>, model: &Model) {
     let stream: Vec<(u64, (Author, u64, u64))> = store
         .stream(None)
         .unwrap()
-        .map(|item| item.map(|(offset, e)| (offset, (e.header.author, e.header.log_id, e.header.seq))))
+        .map(|item| {
+            item.map(|(offset, e)| (offset, (e.header.author, e.header.log_id, e.header.seq)))
+        })
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(stream, model.arrivals.iter().map(|(o, at)| (*o, *at)).collect::<Vec<_>>());
@@ -313,8 +358,12 @@ fn the_log_store_agrees_with_the_model() {
     runner
         .run(&proptest::collection::vec(op(), 1..50), |ops| {
             let world = World {
-                local: (0..AUTHORS as u8).map(|i| Ed25519Signer::from_secret(&[i + 1; 32])).collect(),
-                peers: (0..AUTHORS as u8).map(|i| Ed25519Signer::from_secret(&[i + 100; 32])).collect(),
+                local: (0..AUTHORS as u8)
+                    .map(|i| Ed25519Signer::from_secret(&[i + 1; 32]))
+                    .collect(),
+                peers: (0..AUTHORS as u8)
+                    .map(|i| Ed25519Signer::from_secret(&[i + 100; 32]))
+                    .collect(),
                 origin: LogStore::open(MemoryDb::new(strata_log::COLUMNS), Ed25519).unwrap(),
                 rogue: LogStore::open(MemoryDb::new(strata_log::COLUMNS), Ed25519).unwrap(),
             };
