@@ -16,16 +16,20 @@ use lightning::util::persist::{
 };
 use sha2::{Digest, Sha256};
 use strata::kv::{KvStore, WriteBatch};
+use strata::log::{
+    Author, Ed25519, Ed25519Signer, Entry as LogEntry, Hash as EntryHash, Inserted, LogError,
+    LogStore, Signer as _, Topic,
+};
 use strata::node::{
     ApplicationId, COLUMNS, ConfigRecord, ContextConfig, ContextId, ContextIdentity, ContextMeta,
     ContextState, ContextTransaction, Hash, IdentityRecord, MetaRecord, PrivateKey, PublicKey,
     StateKey, TransactionRecord,
 };
 use strata::rocksdb::{RocksConfig, RocksDb};
-use strata::{Column, Handle, ReadLayer, ReadOnly, Slice, Store, Temporal};
+use strata::{Column, Handle, MemoryDb, ReadLayer, ReadOnly, Slice, Store, Temporal};
 
 use crate::error::CliError;
-use crate::output::{DemoSummary, KvDemo, Output};
+use crate::output::{DemoSummary, KvDemo, LogDemo, Output, Rejection};
 
 /// Demo parameters.
 pub(crate) struct DemoArgs {
@@ -52,9 +56,14 @@ const PAGE_SIZE: usize = 2;
 /// The channel that closes: its monitor is archived.
 const CLOSED_CHANNEL: u32 = 1;
 
-/// The node schema's columns and the KV store's: one database holds both.
+/// The log the demo's authors post to.
+const POSTS: u64 = 0;
+/// A second log of one author's: its profile.
+const PROFILE: u64 = 1;
+
+/// The node schema's columns, the KV store's and the log store's: one database holds all three.
 fn all_columns() -> Vec<Column> {
-    COLUMNS.iter().chain(&strata::kv::COLUMNS).copied().collect()
+    COLUMNS.iter().chain(&strata::kv::COLUMNS).chain(&strata::log::COLUMNS).copied().collect()
 }
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
@@ -114,6 +123,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
 
     let walked = walk_one_context(&store, &context_id(0))?;
     let mut kv = persist_lightning_state(store.db())?;
+    let (mut logs, expected_logs) = exchange_logs(store.db())?;
     drop(store);
 
     // Verification reads through a `ReadOnly` view: the compiler guarantees it writes nothing.
@@ -121,6 +131,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     let store = ReadOnly::new(Store::new(&db));
     verify(&store, args)?;
     kv.after_reopen = verify_lightning_state(&KvStore::open(&db)?)?;
+    verify_logs(&db, &expected_logs, &mut logs)?;
     let counts = count_columns(&store, &columns)?;
     let decoded = decode_first_meta(&store)?;
     out.demo_summary(&DemoSummary {
@@ -134,6 +145,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
         size: dir_size(&args.db),
         decoded: (&decoded.0, &decoded.1),
         kv: &kv,
+        log: &logs,
     });
     Ok(())
 }
@@ -241,6 +253,255 @@ fn verify_lightning_state(
         *counts.entry((address.primary, address.secondary)).or_default() += 1;
     }
     Ok(counts.into_iter().map(|((primary, secondary), keys)| (primary, secondary, keys)).collect())
+}
+
+/// An author of the logs: a name, and an ed25519 key from a fixed seed, so every run has the same
+/// authors.
+fn log_signer(name: &str) -> Ed25519Signer {
+    Ed25519Signer::from_secret(&sha256(&[b"demo log author", name.as_bytes()]))
+}
+
+/// An author's own device: its signer and its own log store, in memory. The node never sees the
+/// device's store, only the entries it sends.
+struct Device {
+    name: &'static str,
+    signer: Ed25519Signer,
+    store: LogStore<MemoryDb>,
+}
+
+impl Device {
+    fn new(name: &'static str) -> Result<Self, CliError> {
+        // The device only appends, signing with its own key: the verifier would judge entries
+        // inserted from elsewhere, and none are.
+        let store = LogStore::open(MemoryDb::new(strata::log::COLUMNS), Ed25519)?;
+        Ok(Self { name, signer: log_signer(name), store })
+    }
+
+    fn author(&self) -> Author {
+        self.signer.author()
+    }
+
+    fn post(&self, log_id: u64, payload: &[u8]) -> Result<(), CliError> {
+        self.store.append(&self.signer, log_id, payload, None)?;
+        Ok(())
+    }
+
+    /// A log's entries as the device sends them to a peer.
+    fn entries(&self, log_id: u64) -> Result<Vec<LogEntry>, CliError> {
+        Ok(self.store.entries(&self.author(), log_id, None, None)?.collect::<Result<_, _>>()?)
+    }
+}
+
+/// The `LogError` variant an entry was refused with (the inner one of an `InBatch`).
+fn rejection_kind(error: &LogError) -> &'static str {
+    match error {
+        LogError::SeqGap { .. } => "SeqGap",
+        LogError::BacklinkMismatch { .. } => "BacklinkMismatch",
+        LogError::Fork { .. } => "Fork",
+        LogError::PayloadMismatch { .. } => "PayloadMismatch",
+        LogError::BadSignature { .. } => "BadSignature",
+        LogError::TooLarge { .. } => "TooLarge",
+        LogError::InBatch { source, .. } => rejection_kind(source),
+        _ => "not a rejection",
+    }
+}
+
+/// Checks that `sent` was refused with the `expected` rejection, and records it.
+fn refused<T>(
+    result: Result<T, LogError>,
+    sent: &str,
+    expected: &'static str,
+) -> Result<Rejection, CliError> {
+    match result {
+        Err(error) if error.is_rejection() && rejection_kind(&error) == expected => {
+            Ok(Rejection { sent: sent.to_owned(), kind: expected, error: error.to_string() })
+        }
+        Err(error) => Err(CliError::Verification(format!(
+            "log store: {sent}: expected {expected}, got {error}"
+        ))),
+        Ok(_) => Err(CliError::Verification(format!("log store: {sent} was accepted"))),
+    }
+}
+
+/// An entry with its payload replaced, and the header's payload hash and size made to match:
+/// only the signature can tell.
+fn with_payload(entry: &LogEntry, payload: &[u8]) -> LogEntry {
+    let mut entry = entry.clone();
+    entry.header.payload_hash = EntryHash::of(payload);
+    entry.header.payload_size = payload.len() as u64;
+    entry.payload = Some(payload.to_vec());
+    entry
+}
+
+/// One log as the node must hold it after the exchange.
+struct ExpectedLog {
+    name: &'static str,
+    author: Author,
+    log_id: u64,
+    entries: Vec<LogEntry>,
+}
+
+/// Two authors write signed logs on their own devices (one append retried with its idempotency
+/// key); the node ingests their entries into this database as a peer would, with the ed25519
+/// verifier: a forged batch, an impostor's entry and an out-of-order entry are refused with
+/// typed errors and write nothing, the real entries land in atomic batches, a resent one is
+/// already present; the node associates a topic with both authors' posts.
+fn exchange_logs(db: &RocksDb) -> Result<(LogDemo, Vec<ExpectedLog>), CliError> {
+    let fail = |what: String| CliError::Verification(format!("log store: {what}"));
+    let alice = Device::new("alice")?;
+    let bob = Device::new("bob")?;
+    for post in ["hello from alice", "the channel to bob is open", "gm"] {
+        alice.post(POSTS, post.as_bytes())?;
+    }
+    // A post sent with an idempotency key, then sent again (as if the reply was lost): the retry
+    // returns the first append's result and appends nothing.
+    let key = sha256(&[b"idempotency", b"invoice 42"]);
+    let first = alice.store.append(&alice.signer, POSTS, b"invoice 42 paid", Some(key))?;
+    let retry = alice.store.append(&alice.signer, POSTS, b"invoice 42 paid", Some(key))?;
+    if first.repeated || !retry.repeated || (retry.seq, retry.hash) != (first.seq, first.hash) {
+        return Err(fail("a retried append was not recognised by its idempotency key".into()));
+    }
+    for post in ["hi alice", "fees are low today", "closing a channel"] {
+        bob.post(POSTS, post.as_bytes())?;
+    }
+    bob.post(PROFILE, b"name: bob")?;
+    bob.post(PROFILE, &sha256(&[b"bob's avatar"]))?; // binary: `log show` prints it as hex
+
+    let expected = vec![
+        ExpectedLog {
+            name: alice.name,
+            author: alice.author(),
+            log_id: POSTS,
+            entries: alice.entries(POSTS)?,
+        },
+        ExpectedLog {
+            name: bob.name,
+            author: bob.author(),
+            log_id: POSTS,
+            entries: bob.entries(POSTS)?,
+        },
+        ExpectedLog {
+            name: bob.name,
+            author: bob.author(),
+            log_id: PROFILE,
+            entries: bob.entries(PROFILE)?,
+        },
+    ];
+    let alice_posts = &expected[0].entries;
+    let bob_posts = &expected[1].entries;
+
+    // The node: this database's log store, checking every entry's ed25519 signature.
+    let node = LogStore::open(db, Ed25519)?;
+    let mut rejected = Vec::new();
+    let forged = with_payload(&alice_posts[1], b"the channel to mallory is open");
+    let batch = [alice_posts[0].clone(), forged, alice_posts[2].clone()];
+    rejected.push(refused(
+        node.insert_batch(&batch),
+        "a batch of alice's first 3 posts, post 1's payload altered after signing",
+        "BadSignature",
+    )?);
+    if !node.heights(&[alice.author()])?.is_empty() {
+        return Err(fail("a refused batch wrote some of its entries".into()));
+    }
+    let mallory = log_signer("mallory");
+    let mut impostor = with_payload(&alice_posts[0], b"hello from alice, send me your keys");
+    impostor.header.signature = mallory.sign(&impostor.header.signing_bytes());
+    rejected.push(refused(
+        node.insert(&impostor),
+        "an entry in alice's name signed by mallory's key",
+        "BadSignature",
+    )?);
+    rejected.push(refused(
+        node.insert(&bob_posts[2]),
+        "bob's seq 2 before seqs 0 and 1",
+        "SeqGap",
+    )?);
+
+    let mut ingested = 0;
+    for log in &expected {
+        let inserted = node.insert_batch(&log.entries)?;
+        ingested += inserted.iter().filter(|i| matches!(i, Inserted::New { .. })).count();
+    }
+    let resent = alice_posts.last().ok_or_else(|| fail("alice has no posts".into()))?;
+    if node.insert(resent)? != Inserted::AlreadyPresent {
+        return Err(fail("an entry sent twice was inserted twice".into()));
+    }
+
+    let topic_name = "chat";
+    let topic = Topic(sha256(&[b"demo topic", topic_name.as_bytes()]));
+    node.add_topic(&topic, &alice.author(), POSTS)?;
+    node.add_topic(&topic, &bob.author(), POSTS)?;
+    let name_of = |author: &Author| if *author == alice.author() { alice.name } else { bob.name };
+    let topic_logs =
+        node.resolve_topic(&topic)?.iter().map(|(a, l)| (name_of(a).to_owned(), *l)).collect();
+
+    let demo = LogDemo {
+        authors: [&alice, &bob]
+            .iter()
+            .map(|d| (d.name.to_owned(), d.author().to_string()))
+            .collect(),
+        appended: expected
+            .iter()
+            .map(|log| (log.name.to_owned(), log.log_id, log.entries.len() as u64))
+            .collect(),
+        retry: (retry.seq, retry.repeated),
+        topic: (topic_name.to_owned(), topic.to_string()),
+        topic_logs,
+        rejected,
+        ingested,
+        batches: expected.len(),
+        already_present: 1,
+        ..LogDemo::default()
+    };
+    Ok((demo, expected))
+}
+
+/// After reopening: every log verifies, holds exactly what its author wrote, and the arrival
+/// stream has every ingested entry at consecutive offsets.
+fn verify_logs(db: &RocksDb, expected: &[ExpectedLog], demo: &mut LogDemo) -> Result<(), CliError> {
+    let fail = |what: String| CliError::Verification(format!("log store: {what}"));
+    let node = LogStore::open(db, Ed25519)?;
+    let mut logs = 0;
+    for author in node.authors()? {
+        for log_id in node.logs(&author)? {
+            if let Some(broken) = node.verify_log(&author, log_id)?.first() {
+                return Err(fail(format!(
+                    "log {log_id} of {author} is broken at seq {}: {}",
+                    broken.seq, broken.problem
+                )));
+            }
+            logs += 1;
+        }
+    }
+    if logs != expected.len() {
+        return Err(fail(format!("{logs} logs stored, expected {}", expected.len())));
+    }
+    for log in expected {
+        let stored: Vec<LogEntry> =
+            node.entries(&log.author, log.log_id, None, None)?.collect::<Result<_, _>>()?;
+        if stored != log.entries {
+            return Err(fail(format!(
+                "{}'s log {} differs from its device's",
+                log.name, log.log_id
+            )));
+        }
+        let state = node
+            .log_state(&log.author, log.log_id)?
+            .ok_or_else(|| fail(format!("{}'s log {} has no state", log.name, log.log_id)))?;
+        demo.heights.push((log.name.to_owned(), log.log_id, state.latest_seq, state.count));
+    }
+    let offsets: Vec<u64> =
+        node.stream(None)?.map(|item| item.map(|(offset, _)| offset)).collect::<Result<_, _>>()?;
+    if offsets.len() != demo.ingested || offsets.windows(2).any(|w| w[1] != w[0] + 1) {
+        return Err(fail(format!(
+            "the arrival stream has {} entries at offsets {offsets:?}, expected {} consecutive",
+            offsets.len(),
+            demo.ingested
+        )));
+    }
+    demo.verified_logs = logs;
+    demo.stream_len = offsets.len();
+    Ok(())
 }
 
 fn progress_bar(total: u64, out: &Output) -> ProgressBar {

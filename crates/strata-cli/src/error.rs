@@ -85,6 +85,40 @@ pub(crate) enum CliError {
         /// What is wrong with its name.
         reason: String,
     },
+    /// A `log` command found no log columns in the database.
+    #[error(
+        "{} holds no log data (it has no log_* columns); `strata demo` writes some, as does any \
+         application using strata::log",
+        .0.display()
+    )]
+    NoLogData(PathBuf),
+    /// The log store failed (the CLI only reads logs, so a rejection is not expected here).
+    #[error(transparent)]
+    Log(#[from] strata::log::LogError),
+    /// An author argument is valid hex but not a 32-byte public key.
+    #[error("`{input}` is {len} bytes of hex, an author is a 32-byte public key (64 hex digits)")]
+    BadAuthor {
+        /// The argument as given.
+        input: String,
+        /// How many bytes it decodes to.
+        len: usize,
+    },
+    /// `log show` asked for a log that has no entries.
+    #[error("author {author} has no log {log_id} (`strata log authors` lists the logs)")]
+    NoSuchLog {
+        /// The author, in hex.
+        author: String,
+        /// The log asked for.
+        log_id: u64,
+    },
+    /// `log verify` found broken logs.
+    #[error("{broken} of {logs} log(s) are broken")]
+    LogsBroken {
+        /// Logs with at least one problem.
+        broken: usize,
+        /// Logs walked.
+        logs: usize,
+    },
     /// LDK's `FilesystemStore` failed.
     #[error("FilesystemStore at {}: {action}", .path.display())]
     FilesystemStore {
@@ -109,7 +143,8 @@ impl CliError {
     /// The process exit code: 1 internal, 2 usage (clap: the command line does not parse),
     /// 3 database cannot be opened, 4 bad input (arguments that parse but do not fit: hex,
     /// column, key length, a checkpoint path that exists or whose parent does not), 5 problems
-    /// found, 6 not found (an entry, a KV value, any KV data at all).
+    /// found (a check, a verification, a broken log), 6 not found (an entry, a KV value, a log,
+    /// any KV or log data at all).
     pub(crate) fn exit_code(&self) -> u8 {
         use strata::kv::KvError;
         match self {
@@ -122,14 +157,23 @@ impl CliError {
             | Self::NotAStoreDirectory(_)
             | Self::ExportTargetNotEmpty(_)
             | Self::NotAStoreEntry { .. }
+            | Self::BadAuthor { .. }
             | Self::Kv(
                 KvError::InvalidName { .. }
                 | KvError::ValueTooLarge { .. }
                 | KvError::InvalidPageToken { .. },
             ) => 4,
-            Self::CheckFailed(_) | Self::Verification(_) => 5,
-            Self::NotFound(..) | Self::NoKvData(_) | Self::Kv(KvError::NotFound { .. }) => 6,
-            Self::Io { .. } | Self::Engine(_) | Self::Kv(_) | Self::FilesystemStore { .. } => 1,
+            Self::CheckFailed(_) | Self::Verification(_) | Self::LogsBroken { .. } => 5,
+            Self::NotFound(..)
+            | Self::NoKvData(_)
+            | Self::Kv(KvError::NotFound { .. })
+            | Self::NoLogData(_)
+            | Self::NoSuchLog { .. } => 6,
+            Self::Io { .. }
+            | Self::Engine(_)
+            | Self::Kv(_)
+            | Self::Log(_)
+            | Self::FilesystemStore { .. } => 1,
         }
     }
 

@@ -5,6 +5,7 @@ mod demo;
 mod error;
 mod inspect;
 mod kv;
+mod log;
 mod output;
 mod schema;
 
@@ -29,11 +30,21 @@ Examples:
   strata kv get '' '' manager --hex             one value (raw bytes to stdout without --hex)
   echo -n v | strata kv put payments '' p1      write a value from stdin (or give it as VALUE)
   strata kv import ~/.ldk/data                  copy an LDK FilesystemStore in, verified
+  strata log authors --db strata-data           every author's logs: heights, entries, bytes
+  strata log show AUTHOR 0 --reverse --limit 5  a log's newest entries (AUTHOR: 64 hex digits)
+  strata log topics                             each topic and the logs it names
+  strata log verify --ed25519                   walk every hash chain (and check signatures)
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened
 (missing, locked, corrupt), 4 bad input (hex, column, key length, a checkpoint path that
-exists or has no parent directory, an invalid KV name), 5 problems found (a check, a
-verification), 6 key not found (or no KV data at all).";
+exists or has no parent directory, an invalid KV name, an author that is not 32 bytes),
+5 problems found (a check, a verification, a broken log), 6 not found (a key, a log, or no KV
+or log data at all).";
+
+const LOG_EXIT_CODES: &str = "\
+Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened, 4 bad
+input (an author that is not 32 bytes of hex), 5 `log verify` found a broken log, 6 the
+database holds no log data, or `log show` names a log that has no entries.";
 
 /// Strata: a layered, typed key-value storage engine over RocksDB.
 #[derive(Parser)]
@@ -135,6 +146,73 @@ enum Command {
         #[command(subcommand)]
         command: KvCommand,
     },
+    /// Append-only, hash-linked logs per author, as the log store keeps them: authors, entries,
+    /// topics, and a verification of every chain. Only reads.
+    ///
+    /// An author is its 32-byte public key, given and shown as 64 hex digits; each author has
+    /// logs numbered by a u64, each log entries from seq 0, every one linked to the hash of the
+    /// one before.
+    #[command(after_help = LOG_EXIT_CODES)]
+    Log {
+        /// Database directory.
+        #[arg(long, global = true, default_value = "strata-data")]
+        db: PathBuf,
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+/// `strata log …`: the logs of `strata::log` in a database.
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Every author (hex) with its logs: first seq, height (latest seq), entries and bytes.
+    Authors,
+    /// One log's entries: seq, hash, backlink, timestamp, payload size and payload preview.
+    ///
+    /// The preview is the payload's text when it is printable UTF-8, else hex, or "(payload
+    /// dropped)" when the store kept only the header. Tables shorten hashes; --json gives them
+    /// whole.
+    #[command(after_help = LOG_EXIT_CODES)]
+    Show {
+        /// The author: its public key, 64 hex digits.
+        author: String,
+        /// The log id.
+        log: u64,
+        /// Only entries with a seq above this one.
+        #[arg(long)]
+        after: Option<u64>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Newest first.
+        #[arg(long)]
+        reverse: bool,
+    },
+    /// Every topic (hex) with the (author, log) pairs it names.
+    Topics,
+    /// Walk every log of every author and report each broken one (exit code 5).
+    ///
+    /// A log is sound when each header decodes, seqs have no gaps, each backlink is the previous
+    /// entry's hash, the hash index and payloads match their headers and the log's recorded
+    /// state agrees with what it holds.
+    #[command(after_help = LOG_EXIT_CODES)]
+    Verify {
+        /// Also check every entry's signature as an ed25519 signature by its author.
+        #[arg(long)]
+        ed25519: bool,
+    },
+}
+
+fn run_log(db: &std::path::Path, command: LogCommand, out: &Output) -> Result<(), CliError> {
+    match command {
+        LogCommand::Authors => log::authors(db, out),
+        LogCommand::Show { author, log, after, limit, reverse } => {
+            let args = log::ShowArgs { author: &author, log_id: log, after, limit, reverse };
+            log::show(db, &args, out)
+        }
+        LogCommand::Topics => log::topics(db, out),
+        LogCommand::Verify { ed25519 } => log::verify(db, ed25519, out),
+    }
 }
 
 /// `strata kv …`: values at PRIMARY/SECONDARY/KEY.
@@ -248,6 +326,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Checkpoint { dir, db } => inspect::checkpoint(&db, &dir, &out),
         Command::Compact { db } => inspect::compact(&db, &out),
         Command::Kv { db, command } => run_kv(&db, command, &out),
+        Command::Log { db, command } => run_log(&db, command, &out),
     }
 }
 

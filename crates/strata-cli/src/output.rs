@@ -269,6 +269,7 @@ impl Output {
             size,
             decoded,
             kv,
+            log,
         } = *summary;
         #[expect(clippy::cast_precision_loss, reason = "a rate for display; exact to 2^52 calls")]
         let per_second = calls as f64 / elapsed.as_secs_f64().max(1e-9);
@@ -288,6 +289,7 @@ impl Output {
                 "verification": "passed",
                 "first_meta_decoded": { "key": decoded.0, "value": decoded.1 },
                 "kv": kv.to_json(),
+                "log": log.to_json(),
             }));
             return;
         }
@@ -313,6 +315,7 @@ impl Output {
         println!("first meta entry, decoded by the node schema's descriptor:");
         println!("  {}\n  → {}", decoded.0, decoded.1);
         Self::kv_demo(kv);
+        Self::log_demo(log);
         let db = path.display();
         println!("\nlook inside next:");
         println!("  strata stats --db {db}");
@@ -321,6 +324,8 @@ impl Output {
         println!("  strata check --db {db}");
         println!("  strata kv ls --db {db}");
         println!("  strata kv ls monitors --db {db}");
+        println!("  strata log authors --db {db}");
+        println!("  strata log verify --db {db}");
     }
 
     /// The demo's KV step, as text.
@@ -429,6 +434,8 @@ pub(crate) struct DemoSummary<'a> {
     pub(crate) decoded: (&'a str, &'a str),
     /// What the KV step did.
     pub(crate) kv: &'a KvDemo,
+    /// What the log step did.
+    pub(crate) log: &'a LogDemo,
 }
 
 /// What `kv import` or `kv export` did, for its report.
@@ -470,4 +477,438 @@ fn human_bytes(bytes: u64) -> String {
         unit += 1;
     }
     if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// One log as `log authors`, `log show` and `log verify` show it: plain values.
+pub(crate) struct LogSummary {
+    /// The author, in hex.
+    pub(crate) author: String,
+    /// The log.
+    pub(crate) log_id: u64,
+    /// The lowest seq stored (above 0 once pruned).
+    pub(crate) first_seq: u64,
+    /// The latest seq.
+    pub(crate) height: u64,
+    /// Entries stored.
+    pub(crate) entries: u64,
+    /// Bytes stored: headers and the payloads held.
+    pub(crate) bytes: u64,
+    /// The latest entry's hash, in hex.
+    pub(crate) latest_hash: String,
+}
+
+impl LogSummary {
+    fn to_json(&self) -> Value {
+        json!({
+            "author": self.author,
+            "log": self.log_id,
+            "first_seq": self.first_seq,
+            "height": self.height,
+            "entries": self.entries,
+            "bytes": self.bytes,
+            "latest_hash": self.latest_hash,
+        })
+    }
+}
+
+/// One entry as `log show` shows it.
+pub(crate) struct LogEntryView {
+    /// Its seq.
+    pub(crate) seq: u64,
+    /// Its hash, in hex.
+    pub(crate) hash: String,
+    /// The previous entry's hash, in hex (none at seq 0).
+    pub(crate) backlink: Option<String>,
+    /// The author's timestamp, in milliseconds since the Unix epoch.
+    pub(crate) timestamp: u64,
+    /// The payload's size, as the header says.
+    pub(crate) payload_size: u64,
+    /// The payload's preview and its encoding (`utf8` or `hex`); none once dropped.
+    pub(crate) payload: Option<(String, &'static str)>,
+}
+
+/// A topic and the (author in hex, log) pairs it names.
+pub(crate) struct TopicView {
+    /// The topic, in hex.
+    pub(crate) topic: String,
+    /// The logs it names.
+    pub(crate) logs: Vec<(String, u64)>,
+}
+
+/// What `log verify` found in one log.
+pub(crate) struct LogVerdict {
+    /// The log.
+    pub(crate) log: LogSummary,
+    /// Each problem, at its seq when it has one; empty when the log is sound.
+    pub(crate) problems: Vec<(Option<u64>, String)>,
+}
+
+/// A hash for a table: its first 16 hex digits (`--json` gives it whole).
+fn short_hash(hash: &str) -> String {
+    if hash.len() > 16 { format!("{}…", &hash[..16]) } else { hash.to_owned() }
+}
+
+/// Milliseconds since the Unix epoch as a UTC time: `2025-01-31 12:00:00.000Z`.
+fn utc(millis: u64) -> String {
+    let (secs, ms) = (millis / 1000, millis % 1000);
+    let (days, day_secs) = (secs / 86_400, secs % 86_400);
+    // Days to a civil date (Howard Hinnant's algorithm), for days on or after 1970-01-01.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{ms:03}Z",
+        day_secs / 3600,
+        day_secs % 3600 / 60,
+        day_secs % 60
+    )
+}
+
+impl Output {
+    /// `log authors`: every log of every author.
+    pub(crate) fn log_authors(&self, logs: &[LogSummary]) {
+        let mut authors: Vec<&str> = logs.iter().map(|log| log.author.as_str()).collect();
+        authors.dedup();
+        let entries: u64 = logs.iter().map(|log| log.entries).sum();
+        let bytes: u64 = logs.iter().map(|log| log.bytes).sum();
+        if self.json {
+            let list: Vec<Value> = authors
+                .iter()
+                .map(|author| {
+                    let own: Vec<Value> = logs
+                        .iter()
+                        .filter(|log| log.author == *author)
+                        .map(|log| {
+                            let mut value = log.to_json();
+                            value.as_object_mut().map(|o| o.remove("author"));
+                            value
+                        })
+                        .collect();
+                    json!({ "author": author, "logs": own })
+                })
+                .collect();
+            Self::print_json(&json!({
+                "authors": list,
+                "logs": logs.len(),
+                "entries": entries,
+                "bytes": bytes,
+            }));
+            return;
+        }
+        let rows: Vec<Row> = logs
+            .iter()
+            .map(|log| Row {
+                cells: vec![
+                    log.author.clone(),
+                    log.log_id.to_string(),
+                    log.first_seq.to_string(),
+                    log.height.to_string(),
+                    log.entries.to_string(),
+                    human_bytes(log.bytes),
+                ],
+                json: Value::Null,
+            })
+            .collect();
+        Self::table(&["author", "log", "first seq", "height", "entries", "bytes"], &rows);
+        println!(
+            "{} author(s), {} log(s), {entries} entries ({})",
+            authors.len(),
+            logs.len(),
+            human_bytes(bytes)
+        );
+    }
+
+    /// `log show`: a log's state and the entries asked for.
+    pub(crate) fn log_entries(&self, log: &LogSummary, entries: &[LogEntryView]) {
+        if self.json {
+            let list: Vec<Value> = entries
+                .iter()
+                .map(|e| {
+                    json!({
+                        "seq": e.seq,
+                        "hash": e.hash,
+                        "backlink": e.backlink,
+                        "timestamp": e.timestamp,
+                        "time": utc(e.timestamp),
+                        "payload_size": e.payload_size,
+                        "payload_dropped": e.payload.is_none(),
+                        "payload_preview": e.payload.as_ref().map(|p| &p.0),
+                        "payload_encoding": e.payload.as_ref().map(|p| p.1),
+                    })
+                })
+                .collect();
+            Self::print_json(&json!({ "log": log.to_json(), "entries": list }));
+            return;
+        }
+        println!(
+            "author {} log {}: seq {}..={}, {} entries ({})",
+            log.author,
+            log.log_id,
+            log.first_seq,
+            log.height,
+            log.entries,
+            human_bytes(log.bytes)
+        );
+        let rows: Vec<Row> = entries
+            .iter()
+            .map(|e| Row {
+                cells: vec![
+                    e.seq.to_string(),
+                    short_hash(&e.hash),
+                    e.backlink.as_deref().map_or_else(|| "-".to_owned(), short_hash),
+                    utc(e.timestamp),
+                    e.payload_size.to_string(),
+                    match &e.payload {
+                        Some((text, "hex")) => format!("0x{text}"),
+                        Some((text, _)) => text.clone(),
+                        None => "(payload dropped)".to_owned(),
+                    },
+                ],
+                json: Value::Null,
+            })
+            .collect();
+        Self::table(&["seq", "hash", "backlink", "timestamp (UTC)", "size", "payload"], &rows);
+        println!("{} entr{} shown", entries.len(), if entries.len() == 1 { "y" } else { "ies" });
+    }
+
+    /// `log topics`: every topic with the logs it names.
+    pub(crate) fn log_topics(&self, topics: &[TopicView]) {
+        if self.json {
+            let list: Vec<Value> = topics
+                .iter()
+                .map(|t| {
+                    let logs: Vec<Value> = t
+                        .logs
+                        .iter()
+                        .map(|(author, log)| json!({ "author": author, "log": log }))
+                        .collect();
+                    json!({ "topic": t.topic, "logs": logs })
+                })
+                .collect();
+            Self::print_json(&json!({ "topics": list }));
+            return;
+        }
+        let mut logs = 0;
+        for topic in topics {
+            println!("topic {} names {} log(s):", topic.topic, topic.logs.len());
+            for (author, log) in &topic.logs {
+                println!("  author {author} log {log}");
+            }
+            logs += topic.logs.len();
+        }
+        println!("{} topic(s) naming {logs} log(s)", topics.len());
+    }
+
+    /// `log verify`: every log walked, and each broken one's problems.
+    pub(crate) fn log_verify(&self, verdicts: &[LogVerdict], signatures: bool) {
+        let mut authors: Vec<&str> = verdicts.iter().map(|v| v.log.author.as_str()).collect();
+        authors.dedup();
+        let broken = verdicts.iter().filter(|v| !v.problems.is_empty()).count();
+        let entries: u64 = verdicts.iter().map(|v| v.log.entries).sum();
+        if self.json {
+            let list: Vec<Value> = verdicts
+                .iter()
+                .map(|v| {
+                    let problems: Vec<Value> = v
+                        .problems
+                        .iter()
+                        .map(|(seq, problem)| json!({ "seq": seq, "problem": problem }))
+                        .collect();
+                    let mut value = v.log.to_json();
+                    value["ok"] = json!(v.problems.is_empty());
+                    value["problems"] = Value::Array(problems);
+                    value
+                })
+                .collect();
+            Self::print_json(&json!({
+                "logs": list,
+                "signatures_checked": signatures,
+                "totals": {
+                    "authors": authors.len(),
+                    "logs": verdicts.len(),
+                    "entries": entries,
+                    "broken": broken,
+                },
+            }));
+            return;
+        }
+        let rows: Vec<Row> = verdicts
+            .iter()
+            .map(|v| Row {
+                cells: vec![
+                    v.log.author.clone(),
+                    v.log.log_id.to_string(),
+                    v.log.entries.to_string(),
+                    if v.problems.is_empty() {
+                        "ok".to_owned()
+                    } else {
+                        format!("BROKEN: {} problem(s)", v.problems.len())
+                    },
+                ],
+                json: Value::Null,
+            })
+            .collect();
+        Self::table(&["author", "log", "entries", "chain"], &rows);
+        for verdict in verdicts.iter().filter(|v| !v.problems.is_empty()) {
+            println!("broken: author {} log {}", verdict.log.author, verdict.log.log_id);
+            for (seq, problem) in &verdict.problems {
+                match seq {
+                    Some(seq) => println!("  seq {seq}: {problem}"),
+                    None => println!("  {problem}"),
+                }
+            }
+        }
+        let what = if signatures {
+            "seqs, backlinks, hashes, payloads and ed25519 signatures"
+        } else {
+            "seqs, backlinks, hashes and payloads"
+        };
+        println!(
+            "verified {} log(s) of {} author(s), {entries} entries ({what}): {broken} broken",
+            verdicts.len(),
+            authors.len()
+        );
+    }
+}
+
+/// One entry the demo's node refused.
+pub(crate) struct Rejection {
+    /// What was sent.
+    pub(crate) sent: String,
+    /// The `LogError` variant it was refused with (inside the batch's `InBatch`, if any).
+    pub(crate) kind: &'static str,
+    /// The error as the store words it.
+    pub(crate) error: String,
+}
+
+/// What the demo's log step did: plain values.
+#[derive(Default)]
+pub(crate) struct LogDemo {
+    /// The authors: name and public key (hex).
+    pub(crate) authors: Vec<(String, String)>,
+    /// What each author appended on its device: (name, log id, entries).
+    pub(crate) appended: Vec<(String, u64, u64)>,
+    /// The retried append: the seq it returned both times, and whether the retry was `repeated`.
+    pub(crate) retry: (u64, bool),
+    /// The topic's name and hex.
+    pub(crate) topic: (String, String),
+    /// The logs the topic names: (author name, log id).
+    pub(crate) topic_logs: Vec<(String, u64)>,
+    /// Entries the node refused.
+    pub(crate) rejected: Vec<Rejection>,
+    /// Entries the node ingested (new).
+    pub(crate) ingested: usize,
+    /// The atomic batches they came in.
+    pub(crate) batches: usize,
+    /// Entries sent again and found already present.
+    pub(crate) already_present: usize,
+    /// After reopening: (author name, log id, height, entries) per log.
+    pub(crate) heights: Vec<(String, u64, u64, u64)>,
+    /// After reopening: logs walked by `verify_log`, every one sound.
+    pub(crate) verified_logs: usize,
+    /// After reopening: entries in the arrival stream.
+    pub(crate) stream_len: usize,
+}
+
+impl LogDemo {
+    fn to_json(&self) -> Value {
+        let authors: Vec<Value> =
+            self.authors.iter().map(|(name, key)| json!({ "name": name, "author": key })).collect();
+        let appended: Vec<Value> = self
+            .appended
+            .iter()
+            .map(|(name, log, entries)| json!({ "author": name, "log": log, "entries": entries }))
+            .collect();
+        let rejected: Vec<Value> = self
+            .rejected
+            .iter()
+            .map(|r| json!({ "sent": r.sent, "kind": r.kind, "error": r.error }))
+            .collect();
+        let heights: Vec<Value> = self
+            .heights
+            .iter()
+            .map(|(name, log, height, entries)| {
+                json!({ "author": name, "log": log, "height": height, "entries": entries })
+            })
+            .collect();
+        let topic_logs: Vec<Value> = self
+            .topic_logs
+            .iter()
+            .map(|(name, log)| json!({ "author": name, "log": log }))
+            .collect();
+        json!({
+            "authors": authors,
+            "appended": appended,
+            "idempotent_retry": { "seq": self.retry.0, "repeated": self.retry.1 },
+            "topic": { "name": self.topic.0, "topic": self.topic.1, "logs": topic_logs },
+            "rejected": rejected,
+            "ingested": self.ingested,
+            "batches": self.batches,
+            "already_present": self.already_present,
+            "heights_after_reopen": heights,
+            "verified_logs": self.verified_logs,
+            "stream_len": self.stream_len,
+            "verification": "passed",
+        })
+    }
+}
+
+impl Output {
+    /// The demo's log step, as text.
+    fn log_demo(log: &LogDemo) {
+        println!(
+            "\nLogs: authors sign entries on their own devices, the node ingests them as a peer:"
+        );
+        for (name, key) in &log.authors {
+            println!("  {name} is ed25519 key {}", short_hash(key));
+        }
+        for (name, log_id, entries) in &log.appended {
+            println!("  {name} appended {entries} entries to log {log_id}");
+        }
+        println!(
+            "  a retried append with the same idempotency key returned seq {} again, repeated: {}",
+            log.retry.0, log.retry.1
+        );
+        let named: Vec<String> =
+            log.topic_logs.iter().map(|(name, log_id)| format!("{name}/{log_id}")).collect();
+        println!(
+            "  topic \"{}\" ({}) names {}",
+            log.topic.0,
+            short_hash(&log.topic.1),
+            named.join(", ")
+        );
+        for rejection in &log.rejected {
+            println!("  refused {}: {} ({})", rejection.sent, rejection.kind, rejection.error);
+        }
+        println!("  the refused entries wrote nothing: a batch lands whole or not at all");
+        println!(
+            "  ingested {} entries in {} atomic batches (ed25519 signatures, seqs and backlinks \
+             checked); {} sent again: already present",
+            log.ingested, log.batches, log.already_present
+        );
+        println!(
+            "  reopened: verify_log passed on all {} logs; the arrival stream holds {} entries",
+            log.verified_logs, log.stream_len
+        );
+        let rows: Vec<Row> = log
+            .heights
+            .iter()
+            .map(|(name, log_id, height, entries)| Row {
+                cells: vec![
+                    name.clone(),
+                    log_id.to_string(),
+                    height.to_string(),
+                    entries.to_string(),
+                ],
+                json: Value::Null,
+            })
+            .collect();
+        Self::table(&["author", "log", "height", "entries"], &rows);
+    }
 }

@@ -8,7 +8,8 @@ use crate::error::CliError;
 
 /// Every schema the CLI is built with. A schema crate (the KV store, the logs, …) joins by
 /// adding its descriptor here.
-pub(crate) const SCHEMAS: &[Schema] = &[strata::node::SCHEMA, strata::kv::SCHEMA];
+pub(crate) const SCHEMAS: &[Schema] =
+    &[strata::node::SCHEMA, strata::kv::SCHEMA, strata::log::SCHEMA];
 
 /// The schema that declares the column named `name`, and the column's descriptor.
 pub(crate) fn lookup(name: &str) -> Option<(&'static Schema, &'static ColumnDescriptor)> {
@@ -114,6 +115,13 @@ mod tests {
     fn every_kv_column_is_known() {
         for column in strata::kv::COLUMNS {
             assert_eq!(owner(column.name()), Some("kv"), "{column}");
+        }
+    }
+
+    #[test]
+    fn every_log_column_is_known() {
+        for column in strata::log::COLUMNS {
+            assert_eq!(owner(column.name()), Some("log"), "{column}");
         }
     }
 

@@ -63,7 +63,8 @@ fn stats_lists_every_column() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let names: Vec<&str> =
         json["columns"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
-    // The demo's database holds the node schema and the KV store (its LDK persistence step).
+    // The demo's database holds the node schema, the KV store (its LDK persistence step) and the
+    // log store (its log exchange step).
     assert_eq!(
         names,
         [
@@ -74,6 +75,15 @@ fn stats_lists_every_column() {
             "kv_entries",
             "kv_meta",
             "kv_namespaces",
+            "log_arrivals",
+            "log_expiry",
+            "log_hashes",
+            "log_headers",
+            "log_idempotency",
+            "log_logs",
+            "log_meta",
+            "log_payloads",
+            "log_topics",
             "meta",
             "state",
             "transaction"
@@ -81,7 +91,13 @@ fn stats_lists_every_column() {
     );
     let schemas: Vec<&str> =
         json["columns"].as_array().unwrap().iter().map(|c| c["schema"].as_str().unwrap()).collect();
-    assert_eq!(schemas, ["node", "node", "node", "kv", "kv", "kv", "kv", "node", "node", "node"]);
+    assert_eq!(
+        schemas,
+        [
+            "node", "node", "node", "kv", "kv", "kv", "kv", "log", "log", "log", "log", "log",
+            "log", "log", "log", "log", "node", "node", "node"
+        ]
+    );
     strata()
         .args(["stats", "--db"])
         .arg(&db)
