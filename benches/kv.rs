@@ -19,7 +19,8 @@
 //! ratio of throughputs is a ratio per operation. After criterion's own report the benchmark
 //! prints the ratio table of `docs/performance.md`: per side the median of criterion's samples
 //! (warm-up excluded), Strata ÷ filesystem, the targets, and for the write groups how many writes
-//! RocksDB committed per WAL sync (its group commit; the filesystem store syncs twice per write).
+//! the KV store committed per WAL sync (its group commit; the filesystem store syncs twice per
+//! write).
 //!
 //! ```sh
 //! cargo bench --bench kv
@@ -175,16 +176,27 @@ fn settle(store: &Strata) {
     strata_bench_support::settle(db, cf);
 }
 
-/// Writes per synced WAL write ("commit group") of Strata's database since the previous call,
-/// from RocksDB's `rocksdb.stats` (whose "interval" figures restart at every read).
-fn writes_per_wal_sync(store: &Strata) -> Option<f64> {
+/// Synced WAL writes of Strata's database since the previous call, from RocksDB's `rocksdb.stats`
+/// (whose "interval" figures restart at every read; counts of 10 000 and more are rounded to
+/// thousands there).
+fn wal_syncs(store: &Strata) -> Option<f64> {
     let stats = store.database().rocksdb().property_value("rocksdb.stats").ok()??;
     let line = stats.lines().find(|line| line.starts_with("Interval WAL:"))?;
-    let (before, _) = line.split_once(" writes per sync")?;
-    before.rsplit(' ').next()?.parse().ok()
+    let (before, _) = line.split_once(" syncs")?;
+    let count = before.rsplit(' ').next()?;
+    let (digits, scale) = match count.strip_suffix('K') {
+        Some(digits) => (digits, 1e3),
+        None => match count.strip_suffix('M') {
+            Some(digits) => (digits, 1e6),
+            None => (count, 1.0),
+        },
+    };
+    digits.parse::<f64>().ok().map(|n| n * scale)
 }
 
-/// Strata's writes per WAL sync in each write group, for the ratio table.
+/// Strata's writes (KV store commits) per WAL sync in each write group, for the ratio table: the
+/// store's group commit merges concurrent writes into one RocksDB write, so RocksDB's own
+/// "writes per sync" would count a merged group as one.
 static WAL_SYNCS: Mutex<BTreeMap<String, f64>> = Mutex::new(BTreeMap::new());
 
 /// Runs `routine` for one side of a write group, noting Strata's writes per WAL sync and letting
@@ -198,14 +210,19 @@ fn bench_write(
 ) {
     let is_strata = side == "strata";
     if is_strata {
-        writes_per_wal_sync(strata);
+        wal_syncs(strata);
     }
-    bench(group, group_name, side, elements, routine);
-    if is_strata && let Some(per_sync) = writes_per_wal_sync(strata) {
+    let mut routine = routine;
+    let written = std::cell::Cell::new(0_u64);
+    bench(group, group_name, side, elements, |iters| {
+        written.set(written.get() + iters * elements);
+        routine(iters)
+    });
+    if is_strata && let Some(syncs) = wal_syncs(strata).filter(|syncs| *syncs > 0.0) {
         WAL_SYNCS
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(group_name.to_owned(), per_sync);
+            .insert(group_name.to_owned(), written.get() as f64 / syncs);
     }
     settle(strata);
 }

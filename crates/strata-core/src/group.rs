@@ -42,24 +42,35 @@
 //! # Ok::<(), strata_core::StorageError>(())
 //! ```
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 type Outcome<R, E> = Result<R, Arc<E>>;
 
-/// Where a leader leaves an item's outcome. Followers block on the leader lock, not on this: a
-/// leader finishes every item of its group before it lets the next leader in.
+/// What a waiting item is told: its outcome, or that it leads the next group.
+enum Slot<R, E> {
+    Done(Outcome<R, E>),
+    Lead,
+}
+
+/// Where an item waits: each waiter sleeps on its own condition variable, so a leader wakes
+/// exactly the items it carried, and the one it hands the lead to.
 struct Waiter<R, E> {
-    outcome: Mutex<Option<Outcome<R, E>>>,
+    slot: Mutex<Option<Slot<R, E>>>,
+    wake: Condvar,
 }
 
 /// Items waiting for a leader, each with where its outcome goes.
 type Queue<W, R, E> = Vec<(W, Arc<Waiter<R, E>>)>;
 
+struct State<W, R, E> {
+    queue: Queue<W, R, E>,
+    /// Whether a leader is writing a group (or has been handed the lead).
+    leading: bool,
+}
+
 /// Commits from many threads, written a group at a time (see the [module docs](self)).
 pub struct GroupCommit<W, R, E = crate::StorageError> {
-    queue: Mutex<Queue<W, R, E>>,
-    /// Held by the leader while it writes a group.
-    leader: Mutex<()>,
+    state: Mutex<State<W, R, E>>,
 }
 
 impl<W, R, E> Default for GroupCommit<W, R, E> {
@@ -70,9 +81,11 @@ impl<W, R, E> Default for GroupCommit<W, R, E> {
 
 impl<W, R, E> std::fmt::Debug for GroupCommit<W, R, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = lock(&self.state);
         f.debug_struct("GroupCommit")
-            .field("queued", &lock(&self.queue).len())
-            .finish_non_exhaustive()
+            .field("queued", &state.queue.len())
+            .field("leading", &state.leading)
+            .finish()
     }
 }
 
@@ -84,13 +97,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl<W, R, E> GroupCommit<W, R, E> {
     /// An empty group commit.
     pub fn new() -> Self {
-        Self { queue: Mutex::new(Vec::new()), leader: Mutex::new(()) }
+        Self { state: Mutex::new(State { queue: Vec::new(), leading: false }) }
     }
 
     /// Queues `item` and returns its result once a leader has committed it. If this thread
-    /// becomes the leader, it calls `lead` with every queued item, in queue order; `lead` must
-    /// return one result per item, in the same order, or one error, which every item of the
-    /// group receives. Groups are committed one at a time.
+    /// leads, it calls `lead` with every queued item, in queue order; `lead` must return one
+    /// result per item, in the same order, or one error, which every item of the group receives.
+    /// Groups are committed one at a time; a leader hands the lead to the first item queued
+    /// while it wrote.
     ///
     /// # Panics
     ///
@@ -101,39 +115,67 @@ impl<W, R, E> GroupCommit<W, R, E> {
         item: W,
         lead: impl FnOnce(Vec<W>) -> Result<Vec<R>, E>,
     ) -> Result<R, Arc<E>> {
-        let waiter = Arc::new(Waiter { outcome: Mutex::new(None) });
-        lock(&self.queue).push((item, Arc::clone(&waiter)));
-        let leader = lock(&self.leader);
-        // A leader may have carried this item while we waited to lead.
-        if let Some(outcome) = lock(&waiter.outcome).take() {
-            return outcome;
+        let waiter = Arc::new(Waiter { slot: Mutex::new(None), wake: Condvar::new() });
+        {
+            let mut state = lock(&self.state);
+            state.queue.push((item, Arc::clone(&waiter)));
+            if state.leading {
+                drop(state);
+                let mut slot = lock(&waiter.slot);
+                loop {
+                    match slot.take() {
+                        Some(Slot::Done(outcome)) => return outcome,
+                        Some(Slot::Lead) => break,
+                        None => {
+                            slot = waiter.wake.wait(slot).unwrap_or_else(PoisonError::into_inner);
+                        }
+                    }
+                }
+            } else {
+                state.leading = true;
+            }
         }
-        // Not carried, and no leader is writing: the item is still queued, so we lead.
-        let group = std::mem::take(&mut *lock(&self.queue));
+        // This thread leads: its own item is in the group it takes now.
+        let group = std::mem::take(&mut lock(&self.state).queue);
         let (items, waiters): (Vec<W>, Vec<_>) = group.into_iter().unzip();
         let count = waiters.len();
-        match lead(items) {
-            Ok(results) if results.len() == count => {
-                for (waiter, result) in waiters.iter().zip(results) {
-                    finish(waiter, Ok(result));
-                }
+        let outcomes: Vec<Outcome<R, E>> = match lead(items) {
+            Ok(results) => {
+                assert_eq!(
+                    results.len(),
+                    count,
+                    "a group commit's leader must return one result per item"
+                );
+                results.into_iter().map(Ok).collect()
             }
-            Ok(_) => panic!("a group commit's leader must return one result per item"),
             Err(error) => {
                 let error = Arc::new(error);
-                for waiter in &waiters {
-                    finish(waiter, Err(Arc::clone(&error)));
-                }
+                (0..count).map(|_| Err(Arc::clone(&error))).collect()
+            }
+        };
+        let mut own = None;
+        for (other, outcome) in waiters.iter().zip(outcomes) {
+            if Arc::ptr_eq(other, &waiter) {
+                own = Some(outcome);
+            } else {
+                tell(other, Slot::Done(outcome));
             }
         }
-        drop(leader);
-        let outcome = lock(&waiter.outcome).take();
-        outcome.unwrap_or_else(|| unreachable!("the leader's own item is in its group"))
+        // Hand the lead to the first item queued meanwhile, or stop leading.
+        {
+            let mut state = lock(&self.state);
+            match state.queue.first() {
+                Some((_, next)) => tell(next, Slot::Lead),
+                None => state.leading = false,
+            }
+        }
+        own.unwrap_or_else(|| unreachable!("a leader's own item is in the group it takes"))
     }
 }
 
-fn finish<R, E>(waiter: &Waiter<R, E>, outcome: Outcome<R, E>) {
-    *lock(&waiter.outcome) = Some(outcome);
+fn tell<R, E>(waiter: &Waiter<R, E>, slot: Slot<R, E>) {
+    *lock(&waiter.slot) = Some(slot);
+    waiter.wake.notify_one();
 }
 
 #[cfg(test)]
