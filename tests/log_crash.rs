@@ -88,8 +88,8 @@ fn log_crash_writer_child() {
                 let signer = appender(t);
                 let mut rng = StdRng::seed_from_u64(run * 100 + u64::from(t));
                 let height = store.log_state(&signer.author(), 0).expect("state");
-                let mut n = height.map_or(0, |s| s.latest_seq + 1);
-                for _ in 0..100_000 {
+                let first_n = height.map_or(0, |s| s.latest_seq + 1);
+                for n in first_n..first_n + 100_000 {
                     say(&format!("start {t} {n}"));
                     let first =
                         store.append(&signer, 0, &payload(t, n), Some(key(t, n))).expect("append");
@@ -105,7 +105,6 @@ fn log_crash_writer_child() {
                             ));
                         }
                     }
-                    n += 1;
                 }
             });
         }
@@ -218,12 +217,10 @@ fn verify(
                 other => violations.push(format!("appender {t}: key {n} is {other:?}")),
             }
         }
-        if let Some(started) = report.started.get(&t) {
-            if height > started + 1 {
-                violations.push(format!(
-                    "appender {t}: height {height} beyond the last started append {started}"
-                ));
-            }
+        if let Some(started) = report.started.get(&t).filter(|started| height > **started + 1) {
+            violations.push(format!(
+                "appender {t}: height {height} beyond the last started append {started}"
+            ));
         }
         let broken = store.verify_log(&author, 0).expect("verify");
         if !broken.is_empty() {

@@ -44,8 +44,9 @@ fn concurrent_appends_get_distinct_seqs_and_share_fsyncs() {
     let appends = u64::from(THREADS) * APPENDS as u64;
     strata_testkit::report(&format!(
         "log concurrency: {appends} synced appends to {THREADS} logs from {THREADS} threads in \
-         {syncs} WAL syncs ({:.1} appends per sync)",
-        appends as f64 / syncs.max(1) as f64
+         {syncs} WAL syncs ({}.{} appends per sync)",
+        appends / syncs.max(1),
+        appends * 10 / syncs.max(1) % 10
     ));
     assert!(syncs > 0, "the appends were synced");
     assert!(syncs < appends, "concurrent synced appends share fsyncs");
