@@ -17,10 +17,9 @@ use strata_core::{
 use crate::entry::Hash;
 use crate::error::{LogError, LogResult};
 use crate::schema::{
-    ArrivalKey, Counter, EXPIRY, EntryKey, ExpiryKey, HEADERS, IdempotencyKey, LOG_META, Location,
-    NEXT_OFFSET,
+    Appended, ArrivalKey, Counter, EXPIRY, EntryKey, ExpiryKey, HEADERS, IdempotencyKey, LOG_META,
+    Location, NEXT_OFFSET,
 };
-use crate::store::Appended;
 
 /// One entry whose arrival offset the leader assigns.
 pub(crate) struct Arrival {

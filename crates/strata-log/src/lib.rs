@@ -46,8 +46,8 @@ mod verify;
 
 pub use entry::{Author, Entry, Hash, Header, HeaderDecodeError, Topic};
 pub use error::{LogError, LogResult};
-pub use schema::{COLUMNS, LogState, SCHEMA};
-pub use store::{Appended, Broken, Entries, Inserted, LogConfig, LogStore, Stream};
+pub use schema::{Appended, COLUMNS, LogState, SCHEMA};
+pub use store::{Broken, Entries, Inserted, LogConfig, LogStore, Stream};
 #[cfg(feature = "ed25519")]
 pub use verify::{Ed25519, Ed25519Signer};
 pub use verify::{NoVerification, Signer, Unsigned, Verifier};

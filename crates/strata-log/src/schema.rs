@@ -7,7 +7,7 @@
 //! | [`HASHES`] | [`HashKey`] (entry hash) → [`Location`] (author, log, seq) |
 //! | [`LOGS`] | [`LogKey`] (author, log) → [`LogState`] (first and latest seq, latest hash, count, bytes) |
 //! | [`ARRIVALS`] | [`ArrivalKey`] (offset) → [`Location`] |
-//! | [`IDEMPOTENCY`] | [`IdempotencyKey`] (author, log, key) → [`Appended`](crate::Appended) |
+//! | [`IDEMPOTENCY`] | [`IdempotencyKey`] (author, log, key) → [`Appended`](Appended) |
 //! | [`EXPIRY`] | [`ExpiryKey`] (offset, author, log, key) → nothing: idempotency keys by age |
 //! | [`TOPICS`] | [`TopicKey`] (topic, author, log) → nothing |
 //! | [`LOG_META`] | [`LogMetaKey`] → next arrival offset (u64) |
@@ -173,6 +173,19 @@ pub struct LogState {
     pub bytes: u64,
 }
 
+/// What a local append produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Appended {
+    /// The entry's seq.
+    pub seq: u64,
+    /// The entry's hash.
+    pub hash: Hash,
+    /// Its arrival offset.
+    pub offset: u64,
+    /// Whether this is a retry: the idempotency key was seen and nothing was appended.
+    pub repeated: bool,
+}
+
 /// A counter's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Counter(pub u64);
@@ -180,7 +193,7 @@ pub struct Counter(pub u64);
 impl BorshValue for Location {}
 impl BorshValue for LogState {}
 impl BorshValue for Counter {}
-impl BorshValue for crate::Appended {}
+impl BorshValue for Appended {}
 
 impl Entry for EntryKey {
     type Value<'a> = Slice<'a>;
@@ -198,7 +211,7 @@ impl Entry for ArrivalKey {
     type Value<'a> = Location;
 }
 impl Entry for IdempotencyKey {
-    type Value<'a> = crate::Appended;
+    type Value<'a> = Appended;
 }
 impl Entry for ExpiryKey {
     type Value<'a> = Slice<'a>;

@@ -5,7 +5,6 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use strata_core::{
     AsKeyParts, DataType, Database, Durability, Error, FromKeyParts, KeyRange, StorageError,
     Transaction, Unstructured,
@@ -15,8 +14,8 @@ use crate::commit::{Arrival, Committer, Staged, read_next_offset};
 use crate::entry::{Author, Entry, Hash, Header, Topic};
 use crate::error::{LogError, LogResult};
 use crate::schema::{
-    ARRIVALS, ArrivalKey, EntryKey, HASHES, HEADERS, HashKey, IDEMPOTENCY, IdempotencyKey, LOGS,
-    Location, LogKey, LogState, PAYLOADS, PayloadKey, TOPICS, TopicKey,
+    ARRIVALS, Appended, ArrivalKey, EntryKey, HASHES, HEADERS, HashKey, IDEMPOTENCY,
+    IdempotencyKey, LOGS, Location, LogKey, LogState, PAYLOADS, PayloadKey, TOPICS, TopicKey,
 };
 use crate::verify::{Signer, Verifier};
 
@@ -90,19 +89,6 @@ pub enum Inserted {
     /// The store already held the entry (its payload is stored now if it was missing): nothing
     /// else was written.
     AlreadyPresent,
-}
-
-/// What a local append produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct Appended {
-    /// The entry's seq.
-    pub seq: u64,
-    /// The entry's hash.
-    pub hash: Hash,
-    /// Its arrival offset.
-    pub offset: u64,
-    /// Whether this is a retry: the idempotency key was seen and nothing was appended.
-    pub repeated: bool,
 }
 
 /// One broken log found by [`LogStore::verify_log`].
