@@ -46,10 +46,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 type Outcome<R, E> = Result<R, Arc<E>>;
 
-/// What a waiting item is told: its outcome, or that it leads the next group.
+/// What a waiting item is told: its outcome, that it leads the next group, or that the leader
+/// carrying it panicked.
 enum Slot<R, E> {
     Done(Outcome<R, E>),
     Lead,
+    LeaderPanicked,
 }
 
 /// Where an item waits: each waiter sleeps on its own condition variable, so a leader wakes
@@ -108,8 +110,9 @@ impl<W, R, E> GroupCommit<W, R, E> {
     ///
     /// # Panics
     ///
-    /// If `lead` returns a number of results other than the number of items it was given: a bug
-    /// in the caller, which would otherwise leave some items without an outcome.
+    /// If `lead` panics, or returns a number of results other than the number of items it was
+    /// given (a bug in the caller): the leader's thread and every thread whose item it carried
+    /// panic, and the next queued item leads.
     pub fn commit(
         &self,
         item: W,
@@ -126,6 +129,9 @@ impl<W, R, E> GroupCommit<W, R, E> {
                     match slot.take() {
                         Some(Slot::Done(outcome)) => return outcome,
                         Some(Slot::Lead) => break,
+                        Some(Slot::LeaderPanicked) => {
+                            panic!("the group commit's leader panicked while carrying this item")
+                        }
                         None => {
                             slot = waiter.wake.wait(slot).unwrap_or_else(PoisonError::into_inner);
                         }
@@ -139,15 +145,31 @@ impl<W, R, E> GroupCommit<W, R, E> {
         let group = std::mem::take(&mut lock(&self.state).queue);
         let (items, waiters): (Vec<W>, Vec<_>) = group.into_iter().unzip();
         let count = waiters.len();
-        let outcomes: Vec<Outcome<R, E>> = match lead(items) {
-            Ok(results) => {
+        let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let results = lead(items);
+            if let Ok(results) = &results {
                 assert_eq!(
                     results.len(),
                     count,
                     "a group commit's leader must return one result per item"
                 );
-                results.into_iter().map(Ok).collect()
             }
+            results
+        }));
+        let committed = match committed {
+            Ok(committed) => committed,
+            Err(panic) => {
+                // The carried items' commits are lost with the leader: their threads panic too
+                // (as a poisoned lock would make them), and the next queued item leads.
+                for other in waiters.iter().filter(|other| !Arc::ptr_eq(other, &waiter)) {
+                    tell(other, Slot::LeaderPanicked);
+                }
+                self.hand_over();
+                std::panic::resume_unwind(panic);
+            }
+        };
+        let outcomes: Vec<Outcome<R, E>> = match committed {
+            Ok(results) => results.into_iter().map(Ok).collect(),
             Err(error) => {
                 let error = Arc::new(error);
                 (0..count).map(|_| Err(Arc::clone(&error))).collect()
@@ -161,15 +183,17 @@ impl<W, R, E> GroupCommit<W, R, E> {
                 tell(other, Slot::Done(outcome));
             }
         }
-        // Hand the lead to the first item queued meanwhile, or stop leading.
-        {
-            let mut state = lock(&self.state);
-            match state.queue.first() {
-                Some((_, next)) => tell(next, Slot::Lead),
-                None => state.leading = false,
-            }
-        }
+        self.hand_over();
         own.unwrap_or_else(|| unreachable!("a leader's own item is in the group it takes"))
+    }
+
+    /// Hands the lead to the first item queued while the leader wrote, or stops leading.
+    fn hand_over(&self) {
+        let mut state = lock(&self.state);
+        match state.queue.first() {
+            Some((_, next)) => tell(next, Slot::Lead),
+            None => state.leading = false,
+        }
     }
 }
 
@@ -206,6 +230,16 @@ mod tests {
         });
         let groups = groups.into_inner();
         assert!(groups < 1600, "{groups} groups for 1600 commits: some were carried");
+    }
+
+    #[test]
+    fn a_panicking_leader_does_not_strand_the_others() {
+        let group: GroupCommit<u8, (), String> = GroupCommit::new();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            group.commit(1, |_| -> Result<Vec<()>, String> { panic!("a bug in the leader") })
+        }));
+        assert!(panicked.is_err());
+        assert!(group.commit(2, |items| Ok(vec![(); items.len()])).is_ok(), "the next leads");
     }
 
     #[test]
