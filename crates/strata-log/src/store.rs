@@ -320,6 +320,8 @@ impl<D: Database> LogStore<D> {
 
         let mut tips: HashMap<(Author, u64), Tip> = HashMap::new();
         let mut states: BTreeMap<(Author, u64), Option<LogState>> = BTreeMap::new();
+        // The states as read, so that only logs the batch changes are written.
+        let mut loaded = BTreeMap::new();
         let mut staged = Staged::default();
         let mut outcomes = Vec::with_capacity(entries.len());
         let mut new_positions = Vec::new();
@@ -332,7 +334,9 @@ impl<D: Database> LogStore<D> {
             } else {
                 let tip = self.tip(&header.author, header.log_id)?;
                 tips.insert(log, tip);
-                states.insert(log, self.log_state(&header.author, header.log_id)?);
+                let state = self.log_state(&header.author, header.log_id)?;
+                loaded.insert(log, state);
+                states.insert(log, state);
                 tip
             };
             let hash = header.hash();
@@ -384,10 +388,12 @@ impl<D: Database> LogStore<D> {
             outcomes.push(Inserted::New { offset: 0 });
         }
         for ((author, log_id), state) in &states {
-            if let Some(state) = state {
+            if let Some(state) =
+                state.filter(|state| loaded.get(&(*author, *log_id)) != Some(&Some(*state)))
+            {
                 staged
                     .transaction
-                    .put_entry(&LogKey { author: *author, log_id: *log_id }, state)
+                    .put_entry(&LogKey { author: *author, log_id: *log_id }, &state)
                     .map_err(Error::from)?;
             }
         }

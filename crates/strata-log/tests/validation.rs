@@ -35,6 +35,14 @@ fn a_valid_chain_is_accepted_and_repeats_are_already_present() {
         assert_eq!(store.insert(entry).unwrap(), Inserted::New { offset: i as u64 });
     }
     assert_eq!(store.insert(&entries[1]).unwrap(), Inserted::AlreadyPresent);
+    // Counted on a database that reports its writes: a repeat writes nothing at all.
+    let counted = strata_testkit::fault::Faulty::new(MemoryDb::new(strata_log::COLUMNS));
+    let faults = counted.faults();
+    let counted = LogStore::open(counted, Ed25519).unwrap();
+    counted.insert_batch(&entries).unwrap();
+    let writes = faults.counts().get(strata_testkit::fault::OpKind::Apply);
+    assert_eq!(counted.insert_batch(&entries).unwrap(), [Inserted::AlreadyPresent; 3]);
+    assert_eq!(faults.counts().get(strata_testkit::fault::OpKind::Apply), writes);
     assert_eq!(store.next_offset(), 3, "a repeat takes no offset");
     assert!(store.verify_log(&signer.author(), 9).unwrap().is_empty());
 }
