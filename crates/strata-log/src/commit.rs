@@ -5,9 +5,11 @@
 //! leads takes every write queued so far (its own included), numbers their entries from the next
 //! offset, trims idempotency keys that left the window, and commits all of it as one transaction
 //! with one `fsync`. Writers that queued while a leader was committing are carried by the next
-//! leader, so under load each `fsync` carries many writes.
+//! leader, so under load each `fsync` carries many writes. Without an `fsync` to share
+//! ([`Durability::Wal`]) there is nothing to gain from waiting: each writer commits its own writes
+//! directly, in turn.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use strata_core::{
     AsKeyParts, DataType, Database, Durability, Error, FromKeyParts, KeyRange, Transaction,
@@ -41,10 +43,20 @@ pub(crate) struct Staged {
 
 pub(crate) struct Committer {
     group: GroupCommit<Staged, Vec<u64>, Error>,
-    /// The next arrival offset; only the leader of a group touches it.
-    next_offset: Mutex<u64>,
+    /// Where offsets stand; only the writer committing touches it.
+    offsets: Mutex<Offsets>,
     durability: Durability,
     window: u64,
+}
+
+/// The committer's offsets.
+struct Offsets {
+    /// The next arrival offset.
+    next: u64,
+    /// No idempotency key made below this offset is left to trim: trimming starts here instead of
+    /// stepping over the tombstones of every key trimmed before (0 after open, so one pass over
+    /// old tombstones per process).
+    trimmed_below: u64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -58,27 +70,39 @@ const TRIM_EXTRA: usize = 64;
 
 impl Committer {
     pub(crate) fn new(next_offset: u64, durability: Durability, window: u64) -> Self {
-        Self { group: GroupCommit::new(), next_offset: Mutex::new(next_offset), durability, window }
+        let offsets = Mutex::new(Offsets { next: next_offset, trimmed_below: 0 });
+        Self { group: GroupCommit::new(), offsets, durability, window }
     }
 
     /// The next arrival offset to be assigned.
     pub(crate) fn next_offset(&self) -> u64 {
-        *lock(&self.next_offset)
+        lock(&self.offsets).next
     }
 
-    /// Commits `staged` with whatever else is queued; the offsets its arrivals got.
+    /// Commits `staged` (with whatever else is queued when commits are synced); the offsets its
+    /// arrivals got.
     pub(crate) fn commit<D: Database>(&self, db: &D, staged: Staged) -> LogResult<Vec<u64>> {
-        self.group.commit(staged, |group| self.lead(db, group)).map_err(LogError::Commit)
+        if self.durability == Durability::Sync {
+            return self
+                .group
+                .commit(staged, |group| self.lead(db, group))
+                .map_err(LogError::Commit);
+        }
+        match self.lead(db, vec![staged]) {
+            Ok(mut offsets) => Ok(offsets.pop().unwrap_or_default()),
+            Err(error) => Err(LogError::Commit(Arc::new(error))),
+        }
     }
 
     /// Commits a group as one transaction: numbers its arrivals from the next offset, trims
     /// idempotency keys that left the window, records the new next offset.
     fn lead<D: Database>(&self, db: &D, group: Vec<Staged>) -> Result<Vec<Vec<u64>>, Error> {
-        let mut next = lock(&self.next_offset);
-        let start = *next;
+        let mut offsets_now = lock(&self.offsets);
+        let start = offsets_now.next;
         let mut transaction = Transaction::new();
         let mut offsets = Vec::with_capacity(group.len());
         let mut end = start;
+        let mut trimmed_below = offsets_now.trimmed_below;
         let outcome = (|| {
             let mut added = 0;
             for staged in group {
@@ -92,20 +116,21 @@ impl Committer {
                 }
                 offsets.push(mine);
             }
-            self.trim(db, &mut transaction, end, added + TRIM_EXTRA)?;
+            trimmed_below =
+                self.trim(db, &mut transaction, trimmed_below, end, added + TRIM_EXTRA)?;
             transaction.put_entry(&NEXT_OFFSET, &Counter(end))?;
             db.apply_durable(&transaction, self.durability).map_err(Error::from)
         })();
         match outcome {
             Ok(()) => {
-                *next = end;
+                *offsets_now = Offsets { next: end, trimmed_below };
                 Ok(offsets)
             }
             Err(error) => {
                 // A commit that reports failure may still have landed (an outcome-unknown
                 // error): offsets are never handed out twice, so they are skipped unless the
                 // database shows the counter did not move.
-                *next = match read_next_offset(db) {
+                offsets_now.next = match read_next_offset(db) {
                     Ok(stored) if stored == start => start,
                     _ => end,
                 };
@@ -114,32 +139,39 @@ impl Committer {
         }
     }
 
-    /// Adds deletions of idempotency keys made at offsets that left the window (at most `limit`).
+    /// Adds deletions of idempotency keys made at offsets in `from..` that left the window (at
+    /// most `limit`); returns the offset below which none is left once they are deleted.
     fn trim<D: Database>(
         &self,
         db: &D,
         transaction: &mut Transaction,
+        from: u64,
         end: u64,
         limit: usize,
-    ) -> Result<(), Error> {
-        let Some(horizon) = end.checked_sub(self.window) else { return Ok(()) };
-        let bound = ArrivalKey { offset: horizon };
-        let range = KeyRange::new(Vec::new(), Some(bound.as_key().as_bytes().to_vec()));
+    ) -> Result<u64, Error> {
+        let Some(horizon) = end.checked_sub(self.window) else { return Ok(from) };
+        if from >= horizon {
+            return Ok(from);
+        }
+        let start = ArrivalKey { offset: from }.as_key().as_bytes().to_vec();
+        let bound = ArrivalKey { offset: horizon }.as_key().as_bytes().to_vec();
+        let range = KeyRange::new(start, Some(bound));
         let mut expired = Unstructured::new(db.cursor(EXPIRY, &range)?, range);
         let mut trimmed = 0;
         while let Some(entry) = expired.next_entry() {
-            if trimmed == limit {
-                break;
-            }
             let (key, _) = entry?;
             let key = ExpiryKey::from_bytes(key)?;
+            if trimmed == limit {
+                // The first key left for a later commit.
+                return Ok(key.offset);
+            }
             let idempotency =
                 IdempotencyKey { author: key.author, log_id: key.log_id, key: key.key };
             transaction.delete_entry(&idempotency);
             transaction.delete_entry(&key);
             trimmed += 1;
         }
-        Ok(())
+        Ok(horizon)
     }
 }
 

@@ -40,6 +40,7 @@
 mod commit;
 pub mod entry;
 mod error;
+mod locks;
 pub mod schema;
 mod store;
 mod verify;

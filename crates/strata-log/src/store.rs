@@ -1,26 +1,23 @@
 //! [`LogStore`]: append-only, hash-linked logs per author over any Strata [`Database`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use strata_core::{
-    AsKeyParts, DataType, Database, Durability, Error, FromKeyParts, KeyRange, StorageError,
-    Transaction, Unstructured,
+    AsKeyParts, Cursor, DataType, Database, Durability, Error, FromKeyParts, KeyRange,
+    StorageError, Transaction, Unstructured,
 };
 
 use crate::commit::{Arrival, Committer, Staged, read_next_offset};
 use crate::entry::{Author, Entry, Hash, Header, Topic};
 use crate::error::{LogError, LogResult};
+use crate::locks::{LogGuard, LogLocks};
 use crate::schema::{
     ARRIVALS, Appended, ArrivalKey, EntryKey, HASHES, HEADERS, HashKey, IDEMPOTENCY,
     IdempotencyKey, LOGS, Location, LogKey, LogState, PAYLOADS, PayloadKey, TOPICS, TopicKey,
 };
 use crate::verify::{Signer, Verifier};
-
-/// Locks guarding each log's validation-and-commit; logs hash onto them.
-const STRIPES: usize = 256;
 
 /// How many entries one pruning commit removes at most.
 const PRUNE_BATCH: usize = 1024;
@@ -145,14 +142,9 @@ struct Inner<D> {
     db: D,
     config: LogConfig,
     verifier: Box<dyn Verifier>,
-    stripes: Box<[Mutex<()>]>,
-    hasher: RandomState,
+    /// Each log is locked from validation until its commit lands.
+    locks: LogLocks,
     committer: Committer,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section leaves its data consistent before it can panic.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn corrupt(what: String) -> LogError {
@@ -169,6 +161,18 @@ fn now_millis() -> u64 {
 struct Tip {
     next_seq: u64,
     latest_hash: Option<Hash>,
+}
+
+impl Tip {
+    /// Where a log with `state` (none when it has no entries) continues.
+    fn of(state: Option<&LogState>) -> Self {
+        match state {
+            None => Self { next_seq: 0, latest_hash: None },
+            Some(state) => {
+                Self { next_seq: state.latest_seq + 1, latest_hash: Some(Hash(state.latest_hash)) }
+            }
+        }
+    }
 }
 
 impl<D: Database> LogStore<D> {
@@ -193,8 +197,7 @@ impl<D: Database> LogStore<D> {
                 db,
                 config,
                 verifier: Box::new(verifier),
-                stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-                hasher: RandomState::new(),
+                locks: LogLocks::default(),
                 committer,
             }),
         })
@@ -210,12 +213,8 @@ impl<D: Database> LogStore<D> {
         self.inner.committer.next_offset()
     }
 
-    fn stripe_index(&self, author: &Author, log_id: u64) -> usize {
-        (self.inner.hasher.hash_one((author, log_id)) % STRIPES as u64) as usize
-    }
-
-    fn lock_log(&self, author: &Author, log_id: u64) -> MutexGuard<'_, ()> {
-        lock(&self.inner.stripes[self.stripe_index(author, log_id)])
+    fn lock_log(&self, author: &Author, log_id: u64) -> LogGuard<'_> {
+        self.inner.locks.lock((*author, log_id))
     }
 
     /// The state of one log, if it has entries.
@@ -227,12 +226,7 @@ impl<D: Database> LogStore<D> {
     }
 
     fn tip(&self, author: &Author, log_id: u64) -> LogResult<Tip> {
-        Ok(match self.log_state(author, log_id)? {
-            None => Tip { next_seq: 0, latest_hash: None },
-            Some(state) => {
-                Tip { next_seq: state.latest_seq + 1, latest_hash: Some(Hash(state.latest_hash)) }
-            }
-        })
+        Ok(Tip::of(self.log_state(author, log_id)?.as_ref()))
     }
 
     /// The stored header at `key` and its arrival offset.
@@ -311,12 +305,10 @@ impl<D: Database> LogStore<D> {
             self.check_entry(entry)
                 .map_err(|source| LogError::InBatch { index, source: Box::new(source) })?;
         }
-        let mut stripes: Vec<usize> =
-            entries.iter().map(|e| self.stripe_index(&e.header.author, e.header.log_id)).collect();
-        stripes.sort_unstable();
-        stripes.dedup();
-        // Locked in index order, so two batches never wait on each other in a cycle.
-        let _guards: Vec<_> = stripes.iter().map(|&i| lock(&self.inner.stripes[i])).collect();
+        let _guard = self
+            .inner
+            .locks
+            .lock_all(entries.iter().map(|e| (e.header.author, e.header.log_id)).collect());
 
         let mut tips: HashMap<(Author, u64), Tip> = HashMap::new();
         let mut states: BTreeMap<(Author, u64), Option<LogState>> = BTreeMap::new();
@@ -502,7 +494,8 @@ impl<D: Database> LogStore<D> {
                 return Ok(Appended { repeated: true, ..first });
             }
         }
-        let tip = self.tip(&author, log_id)?;
+        let state = self.log_state(&author, log_id)?;
+        let tip = Tip::of(state.as_ref());
         let mut header = Header {
             author,
             log_id,
@@ -520,7 +513,7 @@ impl<D: Database> LogStore<D> {
         let key = EntryKey { author, log_id, seq: header.seq };
         let entry = Entry { header, payload: Some(payload.to_vec()) };
         let mut states = BTreeMap::new();
-        states.insert((author, log_id), self.log_state(&author, log_id)?);
+        states.insert((author, log_id), state);
         let mut staged = Staged::default();
         Self::stage_new(&mut staged, &key, hash, &entry, idempotency_key, &mut states)?;
         if let Some(Some(state)) = states.get(&(author, log_id)) {
@@ -568,18 +561,35 @@ impl<D: Database> LogStore<D> {
     }
 
     /// The height (latest seq) of every log of each of `authors`: `(author, log id, seq)`, in
-    /// author then log order.
+    /// the order of `authors`, then log order. Reads one snapshot.
     pub fn heights(&self, authors: &[Author]) -> LogResult<Vec<(Author, u64, u64)>> {
-        let mut heights = Vec::new();
-        for author in authors {
-            let range = KeyRange::prefix(&author.0);
-            let mut logs = Unstructured::new(self.inner.db.cursor(LOGS, &range)?, range);
-            while let Some(item) = logs.next_entry() {
-                let (key, value) = item?;
+        // One cursor, sought forward to each author in byte order.
+        let mut sorted: Vec<Author> = authors.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut logs = self.inner.db.cursor(LOGS, &KeyRange::all())?;
+        let mut found: Vec<(Author, u64, u64)> = Vec::new();
+        for author in &sorted {
+            logs.seek(&author.0);
+            while let Some((key, value)) = logs.item() {
                 let key = LogKey::from_bytes(key).map_err(Error::from)?;
+                if key.author != *author {
+                    break;
+                }
                 let state = LogState::from_lent(value).map_err(Error::from)?;
-                heights.push((key.author, key.log_id, state.latest_seq));
+                found.push((key.author, key.log_id, state.latest_seq));
+                logs.next();
             }
+            logs.status()?;
+        }
+        if authors.windows(2).all(|pair| pair[0] < pair[1]) {
+            return Ok(found);
+        }
+        // Back into the caller's order, repeats included.
+        let mut heights = Vec::with_capacity(found.len());
+        for author in authors {
+            let first = found.partition_point(|(a, _, _)| a < author);
+            heights.extend(found[first..].iter().take_while(|(a, _, _)| a == author));
         }
         Ok(heights)
     }
@@ -615,14 +625,19 @@ impl<D: Database> LogStore<D> {
             None => log_end(),
         };
         let range = KeyRange::new(start, Some(end));
-        let cursor = self.inner.db.cursor(HEADERS, &range)?;
-        Ok(Entries { store: self, raw: Unstructured::new(cursor, range) })
+        self.entries_in(range)
     }
 
     fn empty_entries(&self) -> LogResult<Entries<'_, D>> {
-        let range = KeyRange::new(vec![0], Some(vec![0]));
-        let cursor = self.inner.db.cursor(HEADERS, &range)?;
-        Ok(Entries { store: self, raw: Unstructured::new(cursor, range) })
+        self.entries_in(KeyRange::new(vec![0], Some(vec![0])))
+    }
+
+    fn entries_in(&self, range: KeyRange) -> LogResult<Entries<'_, D>> {
+        let headers = self.inner.db.cursor(HEADERS, &range)?;
+        // Payloads share the headers' key bytes, so one cursor over the same range walks them in
+        // step with the headers.
+        let payloads = Payloads { cursor: self.inner.db.cursor(PAYLOADS, &range)?, heading: None };
+        Ok(Entries { raw: Unstructured::new(headers, range), payloads })
     }
 
     /// The log ids of `author` that have entries.
@@ -852,9 +867,72 @@ fn decode_stored(bytes: &[u8]) -> LogResult<(u64, Header)> {
 }
 
 /// The entries of one log in seq order (see [`LogStore::entries`]); double-ended.
-pub struct Entries<'a, D: Database> {
-    store: &'a LogStore<D>,
+pub struct Entries<'a, D: Database + 'a> {
     raw: Unstructured<D::Cursor<'a>>,
+    payloads: Payloads<D::Cursor<'a>>,
+}
+
+/// A cursor over the payloads of an [`Entries`] range, following the headers' walk: it steps
+/// to the next header's key rather than seeking, unless the walk changed direction or skipped
+/// far.
+struct Payloads<C> {
+    cursor: C,
+    /// The direction of the walk the cursor follows, once positioned.
+    heading: Option<Heading>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Heading {
+    Forward,
+    Backward,
+}
+
+/// Steps a payload cursor takes towards the next header's key before it seeks instead.
+const PAYLOAD_STEPS: usize = 4;
+
+impl<C: Cursor> Payloads<C> {
+    /// The payload stored at `key` (a header's key), if any.
+    fn at(&mut self, key: &[u8], heading: Heading) -> LogResult<Option<Vec<u8>>> {
+        // Whether the cursor is still short of `key` in the walk's direction.
+        let short = |at: &[u8]| match heading {
+            Heading::Forward => at < key,
+            Heading::Backward => at > key,
+        };
+        let mut positioned = self.heading == Some(heading);
+        if positioned {
+            let mut steps = 0;
+            while let Some(at) = self.cursor.key() {
+                if !short(at) {
+                    break;
+                }
+                if steps == PAYLOAD_STEPS {
+                    positioned = false;
+                    break;
+                }
+                match heading {
+                    Heading::Forward => self.cursor.next(),
+                    Heading::Backward => self.cursor.prev(),
+                }
+                steps += 1;
+            }
+        }
+        if !positioned {
+            match heading {
+                Heading::Forward => self.cursor.seek(key),
+                Heading::Backward => self.cursor.seek_for_prev(key),
+            }
+            self.heading = Some(heading);
+        }
+        match self.cursor.item() {
+            Some((at, value)) if at == key => Ok(Some(value.to_vec())),
+            Some(_) => Ok(None),
+            None => {
+                // Past the range's end in the walk's direction: no payload lies further on.
+                self.cursor.status()?;
+                Ok(None)
+            }
+        }
+    }
 }
 
 /// One raw item of an [`Entries`] walk: key, offset, header and the header's stored length.
@@ -867,9 +945,9 @@ fn decode_item(key: &[u8], value: &[u8]) -> LogResult<RawItem> {
 }
 
 impl<'a, D: Database + 'a> Entries<'a, D> {
-    fn with_payload(&self, item: LogResult<RawItem>) -> LogResult<Entry> {
+    fn with_payload(&mut self, item: LogResult<RawItem>, heading: Heading) -> LogResult<Entry> {
         let (key, _, header, _) = item?;
-        let payload = self.store.payload(&key)?;
+        let payload = self.payloads.at(key.as_key().as_bytes(), heading)?;
         Ok(Entry { header, payload })
     }
 
@@ -890,7 +968,7 @@ impl<'a, D: Database + 'a> Iterator for Entries<'a, D> {
             Ok((key, value)) => decode_item(key, value),
             Err(error) => Err(error.into()),
         };
-        Some(self.with_payload(item))
+        Some(self.with_payload(item, Heading::Forward))
     }
 }
 
@@ -900,7 +978,7 @@ impl<'a, D: Database + 'a> DoubleEndedIterator for Entries<'a, D> {
             Ok((key, value)) => decode_item(key, value),
             Err(error) => Err(error.into()),
         };
-        Some(self.with_payload(item))
+        Some(self.with_payload(item, Heading::Backward))
     }
 }
 

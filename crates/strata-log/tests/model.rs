@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use strata_core::MemoryDb;
+use strata_core::{Durability, MemoryDb};
 use strata_log::{
-    Author, Ed25519, Ed25519Signer, Entry, Hash, Inserted, LogError, LogStore, Signer, Topic,
+    Author, Ed25519, Ed25519Signer, Entry, Hash, Inserted, LogConfig, LogError, LogStore, Signer,
+    Topic,
 };
 
 const AUTHORS: usize = 3;
@@ -143,8 +144,10 @@ fn topic(n: u8) -> Topic {
     Topic([n; 32])
 }
 
-fn open(db: &Arc<MemoryDb>) -> LogStore<Arc<MemoryDb>> {
-    LogStore::open(Arc::clone(db), Ed25519).unwrap()
+/// Opens the store; synced stores group their commits, unsynced ones commit one by one.
+fn open(db: &Arc<MemoryDb>, durability: Durability) -> LogStore<Arc<MemoryDb>> {
+    let config = LogConfig::default().durability(durability);
+    LogStore::with_config(Arc::clone(db), Ed25519, config).unwrap()
 }
 
 #[expect(clippy::too_many_lines, reason = "one arm per operation reads best in one place")]
@@ -308,13 +311,27 @@ fn compare(store: &LogStore<Arc<MemoryDb>>, model: &Model) {
         let want: Vec<(u64, Hash, Option<Vec<u8>>)> =
             entries.iter().map(|(seq, (hash, payload))| (*seq, *hash, payload.clone())).collect();
         assert_eq!(got, want, "log {log} of {author}");
-        let reversed: Vec<u64> = store
+        let reversed: Vec<(u64, Option<Vec<u8>>)> = store
             .entries(author, *log, None, None)
             .unwrap()
             .rev()
-            .map(|e| e.unwrap().header.seq)
+            .map(|e| e.map(|e| (e.header.seq, e.payload)).unwrap())
             .collect();
-        assert_eq!(reversed, want.iter().rev().map(|w| w.0).collect::<Vec<_>>());
+        let want_reversed: Vec<(u64, Option<Vec<u8>>)> =
+            want.iter().rev().map(|w| (w.0, w.2.clone())).collect();
+        assert_eq!(reversed, want_reversed, "log {log} of {author}, newest first");
+        // Both ends at once, alternating: each entry once, with its payload.
+        let mut walk = store.entries(author, *log, None, None).unwrap();
+        let (mut front, mut back) = (Vec::new(), Vec::new());
+        for turn in 0.. {
+            let next = if turn % 3 == 2 { walk.next_back() } else { walk.next() };
+            let Some(entry) = next else { break };
+            let entry = entry.unwrap();
+            let item = (entry.header.seq, entry.hash(), entry.payload);
+            if turn % 3 == 2 { back.push(item) } else { front.push(item) }
+        }
+        front.extend(back.into_iter().rev());
+        assert_eq!(front, want, "log {log} of {author}, walked from both ends");
         if let Some((latest, _)) = entries.iter().next_back() {
             let state = store.log_state(author, *log).unwrap().unwrap();
             assert_eq!((state.latest_seq, state.count), (*latest, entries.len() as u64));
@@ -343,6 +360,26 @@ fn compare(store: &LogStore<Arc<MemoryDb>>, model: &Model) {
         .unwrap();
     assert_eq!(stream, model.arrivals.iter().map(|(o, at)| (*o, *at)).collect::<Vec<_>>());
     assert_eq!(store.next_offset(), model.next_offset);
+    // Heights of a set of authors in no particular order: newest author first, one asked twice,
+    // one unknown.
+    let mut asked: Vec<Author> = authors.iter().rev().copied().collect();
+    asked.push(Author([0xee; 32]));
+    asked.extend(authors.first().copied());
+    let want: Vec<(Author, u64, u64)> = asked
+        .iter()
+        .flat_map(|author| {
+            model.logs.iter().filter(move |((a, _), entries)| a == author && !entries.is_empty())
+        })
+        .map(|((a, log), entries)| (*a, *log, *entries.keys().next_back().unwrap()))
+        .collect();
+    assert_eq!(store.heights(&asked).unwrap(), want, "heights");
+    let sorted: Vec<Author> = authors.iter().copied().collect();
+    let all: Vec<(Author, u64, u64)> =
+        want.iter().copied().filter(|(a, _, _)| sorted.contains(a)).collect();
+    let mut all_sorted = all.clone();
+    all_sorted.sort_unstable();
+    all_sorted.dedup();
+    assert_eq!(store.heights(&sorted).unwrap(), all_sorted, "heights of sorted authors");
     for t in 0..3u8 {
         let mut want: Vec<(Author, u64)> =
             model.topics.iter().filter(|(m, _, _)| *m == t).map(|(_, a, l)| (*a, *l)).collect();
@@ -356,7 +393,8 @@ fn the_log_store_agrees_with_the_model() {
     let cases = std::env::var("STRATA_LOG_MODEL_CASES").ok().and_then(|v| v.parse().ok());
     let mut runner = TestRunner::new(Config { cases: cases.unwrap_or(48), ..Config::default() });
     runner
-        .run(&proptest::collection::vec(op(), 1..50), |ops| {
+        .run(&(any::<bool>(), proptest::collection::vec(op(), 1..50)), |(synced, ops)| {
+            let durability = if synced { Durability::Sync } else { Durability::Wal };
             let world = World {
                 local: (0..AUTHORS as u8)
                     .map(|i| Ed25519Signer::from_secret(&[i + 1; 32]))
@@ -368,12 +406,12 @@ fn the_log_store_agrees_with_the_model() {
                 rogue: LogStore::open(MemoryDb::new(strata_log::COLUMNS), Ed25519).unwrap(),
             };
             let db = Arc::new(MemoryDb::new(strata_log::COLUMNS));
-            let mut store = open(&db);
+            let mut store = open(&db, durability);
             let mut model = Model::default();
             for op in &ops {
                 if matches!(op, Op::Reopen) {
                     drop(store);
-                    store = open(&db);
+                    store = open(&db, durability);
                 }
                 run(&world, &store, &mut model, op);
                 compare(&store, &model);
