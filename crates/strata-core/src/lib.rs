@@ -58,6 +58,7 @@ pub mod handle;
 pub mod iter;
 pub mod key;
 pub mod layer;
+pub mod lock;
 pub mod memory;
 pub mod range;
 pub mod schema;

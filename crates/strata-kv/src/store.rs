@@ -1,10 +1,10 @@
 //! [`KvStore`]: the namespaced store over any Strata [`Database`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use strata_core::group::GroupCommit;
+use strata_core::lock::KeyLocks;
 use strata_core::{
     AsKeyParts, DataType, Database, Durability, Error, FromKeyParts, KeyRange, StorageError,
     Transaction, Unstructured,
@@ -23,9 +23,6 @@ use crate::schema::{
 /// How many creation numbers one synced counter write reserves: a store restarted after a crash
 /// skips at most this many, and creating keys costs one extra write per this many.
 const CREATION_BLOCK: u64 = 1 << 16;
-
-/// Locks guarding each key's read-modify-write; keys hash onto them.
-const STRIPES: usize = 256;
 
 /// The default largest value: 256 MiB.
 pub const DEFAULT_MAX_VALUE_LEN: usize = 256 << 20;
@@ -180,8 +177,8 @@ struct Inner<D> {
     /// Serialises namespace registration; holds the next id to assign.
     registration: Mutex<u32>,
     creation: Mutex<Creation>,
-    stripes: Box<[Mutex<()>]>,
-    hasher: RandomState,
+    /// Each key is locked from its read-modify-write until its commit lands.
+    locks: KeyLocks<EntryKey>,
     group: GroupCommit<(Transaction, Durability), ()>,
     #[cfg(feature = "lightning")]
     write_order: WriteOrder,
@@ -254,8 +251,7 @@ impl<D: Database> KvStore<D> {
                 namespaces: RwLock::new(namespaces),
                 registration: Mutex::new(next_namespace),
                 creation: Mutex::new(Creation { next: reserved, reserved }),
-                stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-                hasher: RandomState::new(),
+                locks: KeyLocks::new(),
                 group: GroupCommit::new(),
                 #[cfg(feature = "lightning")]
                 write_order: WriteOrder::default(),
@@ -308,7 +304,7 @@ impl<D: Database> KvStore<D> {
         self.check_len(value.len())?;
         let namespace = self.register(primary, secondary)?;
         let entry = EntryKey { namespace, key: Name::padded(key) };
-        let _guard = lock(self.stripe(&entry));
+        let _guard = self.inner.locks.lock(entry.clone());
         let mut transaction = Transaction::new();
         self.stage_write(&mut transaction, &entry, key, value)?;
         self.commit(transaction, self.inner.config.durability)?;
@@ -325,7 +321,7 @@ impl<D: Database> KvStore<D> {
             return Ok(());
         };
         let entry = EntryKey { namespace, key: Name::padded(key) };
-        let _guard = lock(self.stripe(&entry));
+        let _guard = self.inner.locks.lock(entry.clone());
         let mut transaction = Transaction::new();
         let present = self.stage_remove(&mut transaction, &entry)?;
         if lazy && !present {
@@ -360,11 +356,7 @@ impl<D: Database> KvStore<D> {
             let entry = EntryKey { namespace, key: Name::padded(&address.key) };
             last.insert(entry, (&address.key, value.as_deref()));
         }
-        let mut stripes: Vec<usize> = last.keys().map(|entry| self.stripe_index(entry)).collect();
-        stripes.sort_unstable();
-        stripes.dedup();
-        // Locked in index order, so two batches never wait on each other in a cycle.
-        let _guards: Vec<_> = stripes.iter().map(|&i| lock(&self.inner.stripes[i])).collect();
+        let _guard = self.inner.locks.lock_all(last.keys().cloned());
         let mut transaction = Transaction::new();
         for (entry, (key, value)) in &last {
             match value {
@@ -483,7 +475,7 @@ impl<D: Database> KvStore<D> {
     }
 
     /// Commits `transaction` through the store's group commit: concurrent writes (to different
-    /// keys, which their stripes guarantee) are merged into one database write, so one `fsync`
+    /// keys, which their locks guarantee) are merged into one database write, so one `fsync`
     /// carries all of them. A group is synced if any of its writes asks to be.
     fn commit(&self, transaction: Transaction, durability: Durability) -> KvResult<()> {
         let db = &self.inner.db;
@@ -555,15 +547,7 @@ impl<D: Database> KvStore<D> {
         Ok(id)
     }
 
-    fn stripe_index(&self, entry: &EntryKey) -> usize {
-        (self.inner.hasher.hash_one(entry) % STRIPES as u64) as usize
-    }
-
-    fn stripe(&self, entry: &EntryKey) -> &Mutex<()> {
-        &self.inner.stripes[self.stripe_index(entry)]
-    }
-
-    /// The creation number of the key stored at `entry`, if one is. Called under its stripe.
+    /// The creation number of the key stored at `entry`, if one is. Called under its lock.
     fn created_of(&self, entry: &EntryKey) -> KvResult<Option<u64>> {
         match self.inner.db.get(ENTRIES, entry.as_key().as_bytes())? {
             None => Ok(None),
@@ -571,7 +555,7 @@ impl<D: Database> KvStore<D> {
         }
     }
 
-    /// Adds a write of `value` at `entry` to `transaction`. Called under the entry's stripe.
+    /// Adds a write of `value` at `entry` to `transaction`. Called under the entry's lock.
     fn stage_write(
         &self,
         transaction: &mut Transaction,
@@ -592,7 +576,7 @@ impl<D: Database> KvStore<D> {
     }
 
     /// Adds a removal of `entry` to `transaction`; whether a value was there. Called under the
-    /// entry's stripe.
+    /// entry's lock.
     fn stage_remove(&self, transaction: &mut Transaction, entry: &EntryKey) -> KvResult<bool> {
         transaction.delete(ENTRIES, entry.as_key().as_bytes());
         match self.created_of(entry)? {

@@ -40,7 +40,6 @@
 mod commit;
 pub mod entry;
 mod error;
-mod locks;
 pub mod schema;
 mod store;
 mod verify;

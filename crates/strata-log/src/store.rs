@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use strata_core::lock::{KeyGuard, KeyLocks};
 use strata_core::{
     AsKeyParts, Cursor, DataType, Database, Durability, Error, FromKeyParts, KeyRange,
     StorageError, Transaction, Unstructured,
@@ -12,7 +13,6 @@ use strata_core::{
 use crate::commit::{Arrival, Committer, Staged, read_next_offset};
 use crate::entry::{Author, Entry, Hash, Header, Topic};
 use crate::error::{LogError, LogResult};
-use crate::locks::{LogGuard, LogLocks};
 use crate::schema::{
     ARRIVALS, Appended, ArrivalKey, EntryKey, HASHES, HEADERS, HashKey, IDEMPOTENCY,
     IdempotencyKey, LOGS, Location, LogKey, LogState, PAYLOADS, PayloadKey, TOPICS, TopicKey,
@@ -143,7 +143,7 @@ struct Inner<D> {
     config: LogConfig,
     verifier: Box<dyn Verifier>,
     /// Each log is locked from validation until its commit lands.
-    locks: LogLocks,
+    locks: KeyLocks<(Author, u64)>,
     committer: Committer,
 }
 
@@ -197,7 +197,7 @@ impl<D: Database> LogStore<D> {
                 db,
                 config,
                 verifier: Box::new(verifier),
-                locks: LogLocks::default(),
+                locks: KeyLocks::new(),
                 committer,
             }),
         })
@@ -213,7 +213,7 @@ impl<D: Database> LogStore<D> {
         self.inner.committer.next_offset()
     }
 
-    fn lock_log(&self, author: &Author, log_id: u64) -> LogGuard<'_> {
+    fn lock_log(&self, author: &Author, log_id: u64) -> KeyGuard<'_, (Author, u64)> {
         self.inner.locks.lock((*author, log_id))
     }
 
@@ -305,10 +305,8 @@ impl<D: Database> LogStore<D> {
             self.check_entry(entry)
                 .map_err(|source| LogError::InBatch { index, source: Box::new(source) })?;
         }
-        let _guard = self
-            .inner
-            .locks
-            .lock_all(entries.iter().map(|e| (e.header.author, e.header.log_id)).collect());
+        let _guard =
+            self.inner.locks.lock_all(entries.iter().map(|e| (e.header.author, e.header.log_id)));
 
         let mut tips: HashMap<(Author, u64), Tip> = HashMap::new();
         let mut states: BTreeMap<(Author, u64), Option<LogState>> = BTreeMap::new();
