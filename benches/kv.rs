@@ -49,6 +49,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use strata::rocksdb::RocksDb;
+use strata_bench_support::rates::{Rates, format_rate};
 use strata_kv::{KvStore, WriteBatch};
 use tempfile::TempDir;
 
@@ -127,34 +128,19 @@ impl Data {
     }
 }
 
-/// The per-sample throughputs (elements per second) each benchmark recorded, in order, by
-/// `group/function`.
-static RECORDED: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
+/// The throughputs each benchmark recorded, for the ratio table.
+static RECORDED: Rates = Rates::new();
 
 /// Runs `routine` as criterion's timing loop for `group/name`, recording each sample's
-/// throughput: `routine(iters)` runs `iters` iterations of `elements` elements each and returns
-/// the time they took.
+/// throughput (see [`Rates::bench`]).
 fn bench(
     group: &mut BenchmarkGroup<'_, WallTime>,
     group_name: &str,
     name: &str,
     elements: u64,
-    mut routine: impl FnMut(u64) -> Duration,
+    routine: impl FnMut(u64) -> Duration,
 ) {
-    let id = format!("{group_name}/{name}");
-    group.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            let took = routine(iters);
-            let rate = (iters * elements) as f64 / took.as_secs_f64();
-            RECORDED
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(id.clone())
-                .or_default()
-                .push(rate);
-            took
-        });
-    });
+    RECORDED.bench(group, group_name, name, elements, routine);
 }
 
 /// A new temporary directory on the target directory's filesystem.
@@ -517,28 +503,8 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-/// The median of the last [`SAMPLES`] throughputs recorded for `id` (criterion's measured
-/// samples; the warm-up's come before them).
-fn median_rate(recorded: &BTreeMap<String, Vec<f64>>, id: &str) -> Option<f64> {
-    let rates = recorded.get(id)?;
-    let mut measured = rates[rates.len().saturating_sub(SAMPLES)..].to_vec();
-    measured.sort_by(f64::total_cmp);
-    Some(measured[measured.len() / 2])
-}
-
-fn rate(per_second: f64) -> String {
-    if per_second >= 1e6 {
-        format!("{:.2} M/s", per_second / 1e6)
-    } else if per_second >= 1e4 {
-        format!("{:.0} K/s", per_second / 1e3)
-    } else {
-        format!("{per_second:.0} /s")
-    }
-}
-
 /// The markdown ratio table: Strata ÷ filesystem per workload, with the targets.
 fn ratio_table() -> String {
-    let recorded = RECORDED.lock().unwrap_or_else(PoisonError::into_inner);
     let wal_syncs = WAL_SYNCS.lock().unwrap_or_else(PoisonError::into_inner);
     let rows: [(&str, &str, &str, Option<f64>); 9] = [
         ("write_1k_1_writer", "strata", "filesystem", Some(2.0)),
@@ -556,8 +522,8 @@ fn ratio_table() -> String {
     );
     for (group, strata, filesystem, target) in rows {
         let (Some(a), Some(b)) = (
-            median_rate(&recorded, &format!("{group}/{strata}")),
-            median_rate(&recorded, &format!("{group}/{filesystem}")),
+            RECORDED.median(&format!("{group}/{strata}"), SAMPLES),
+            RECORDED.median(&format!("{group}/{filesystem}"), SAMPLES),
         ) else {
             continue;
         };
@@ -573,8 +539,8 @@ fn ratio_table() -> String {
         writeln!(
             table,
             "| {label} | {} | {} | {ratio:.2} | {verdict} | {per_sync} |",
-            rate(a),
-            rate(b)
+            format_rate(a),
+            format_rate(b)
         )
         .expect("write to a string");
     }

@@ -61,6 +61,7 @@ use rand::{Rng, SeedableRng};
 use rocksdb::{ColumnFamily, DB, ReadOptions, WriteBatch, WriteOptions};
 use strata::rocksdb::RocksDb;
 use strata::{AsKeyParts, Durability, MemoryDb};
+use strata_bench_support::rates::{Rates, format_rate};
 use strata_log::schema::{
     ARRIVALS, ArrivalKey, Counter, EntryKey, HASHES, HEADERS, HashKey, LOG_META, LOGS, Location,
     LogKey, LogState, PAYLOADS, PayloadKey,
@@ -163,37 +164,22 @@ impl Data {
     }
 }
 
-/// The per-sample throughputs (elements per second) each benchmark recorded, in order, by
-/// `group/function`.
-static RECORDED: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
+/// The throughputs each benchmark recorded, for the ratio table.
+static RECORDED: Rates = Rates::new();
 
 /// Appends per WAL sync in each append group, `(strata, rocksdb)`, for the ratio table.
 static PER_SYNC: Mutex<BTreeMap<String, (f64, f64)>> = Mutex::new(BTreeMap::new());
 
 /// Runs `routine` as criterion's timing loop for `group/name`, recording each sample's
-/// throughput: `routine(iters)` runs `iters` iterations of `elements` elements each and returns
-/// the time they took.
+/// throughput (see [`Rates::bench`]).
 fn bench(
     group: &mut BenchmarkGroup<'_, WallTime>,
     group_name: &str,
     name: &str,
     elements: u64,
-    mut routine: impl FnMut(u64) -> Duration,
+    routine: impl FnMut(u64) -> Duration,
 ) {
-    let id = format!("{group_name}/{name}");
-    group.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            let took = routine(iters);
-            let rate = (iters * elements) as f64 / took.as_secs_f64();
-            RECORDED
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(id.clone())
-                .or_default()
-                .push(rate);
-            took
-        });
-    });
+    RECORDED.bench(group, group_name, name, elements, routine);
 }
 
 /// A new temporary directory on the target directory's filesystem.
@@ -868,29 +854,8 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-/// The median of the last [`SAMPLES`] throughputs recorded for `id` (criterion's measured
-/// samples; the warm-up's come before them).
-fn median_rate(recorded: &BTreeMap<String, Vec<f64>>, id: &str) -> Option<f64> {
-    let rates = recorded.get(id)?;
-    let mut measured = rates[rates.len().saturating_sub(SAMPLES)..].to_vec();
-    measured.sort_by(f64::total_cmp);
-    Some(measured[measured.len() / 2])
-}
-
-/// A throughput for the table.
-fn rate(per_second: f64) -> String {
-    if per_second >= 1e6 {
-        format!("{:.2} M/s", per_second / 1e6)
-    } else if per_second >= 1e4 {
-        format!("{:.0} K/s", per_second / 1e3)
-    } else {
-        format!("{per_second:.0} /s")
-    }
-}
-
 /// The markdown ratio table: Strata ÷ raw per workload, with the targets.
 fn ratio_table() -> String {
-    let recorded = RECORDED.lock().unwrap_or_else(PoisonError::into_inner);
     let per_sync = PER_SYNC.lock().unwrap_or_else(PoisonError::into_inner);
     let mut rows: Vec<(String, &str, Option<f64>)> = Vec::new();
     for threads in SYNC_THREADS {
@@ -913,7 +878,7 @@ fn ratio_table() -> String {
     );
     let dash = || "—".to_owned();
     for (group, strata, target) in rows {
-        let rate_of = |side: &str| median_rate(&recorded, &format!("{group}/{side}"));
+        let rate_of = |side: &str| RECORDED.median(&format!("{group}/{side}"), SAMPLES);
         let (Some(a), Some(b)) = (rate_of(strata), rate_of("rocksdb")) else { continue };
         let ratio = a / b;
         let verdict = match target {
@@ -922,7 +887,7 @@ fn ratio_table() -> String {
             None => dash(),
         };
         let (keys, keys_ratio) = rate_of("rocksdb_strata_keys")
-            .map_or_else(|| (dash(), dash()), |k| (rate(k), format!("{:.2}", a / k)));
+            .map_or_else(|| (dash(), dash()), |k| (format_rate(k), format!("{:.2}", a / k)));
         let label = if strata == "strata" { group.clone() } else { format!("{group} (ed25519)") };
         let syncs = match per_sync.get(&group) {
             Some((s, r)) if strata == "strata" => format!("{s:.1} / {r:.1}"),
@@ -931,8 +896,8 @@ fn ratio_table() -> String {
         writeln!(
             table,
             "| {label} | {} | {} | {ratio:.2} | {verdict} | {keys} | {keys_ratio} | {syncs} |",
-            rate(a),
-            rate(b)
+            format_rate(a),
+            format_rate(b)
         )
         .expect("write to a string");
     }
