@@ -16,8 +16,9 @@ use strata_core::{
     Unstructured, group::GroupCommit,
 };
 
-use crate::entry::Hash;
+use crate::entry::{Entry, Hash};
 use crate::error::{LogError, LogResult};
+use crate::observe::{Failure, Observer};
 use crate::schema::{
     Appended, ArrivalKey, Counter, EXPIRY, EntryKey, ExpiryKey, HEADERS, IdempotencyKey, LOG_META,
     Location, NEXT_OFFSET,
@@ -31,6 +32,8 @@ pub(crate) struct Arrival {
     pub(crate) header: Vec<u8>,
     /// The append's idempotency key, recorded with the offset.
     pub(crate) idempotency: Option<[u8; 32]>,
+    /// The entry itself, for the store's observer (`None` when the store has none).
+    pub(crate) entry: Option<Entry>,
 }
 
 /// A writer's staged writes: everything but what depends on offsets, and the entries that get
@@ -42,7 +45,7 @@ pub(crate) struct Staged {
 }
 
 pub(crate) struct Committer {
-    group: GroupCommit<Staged, Vec<u64>, Error>,
+    group: GroupCommit<Staged, Vec<u64>, Failure>,
     /// Where offsets stand; only the writer committing touches it.
     offsets: Mutex<Offsets>,
     durability: Durability,
@@ -79,51 +82,89 @@ impl Committer {
         lock(&self.offsets).next
     }
 
+    /// Runs `f` with the next arrival offset while no group can commit.
+    pub(crate) fn exclusive<R>(&self, f: impl FnOnce(u64) -> R) -> R {
+        let offsets = lock(&self.offsets);
+        f(offsets.next)
+    }
+
     /// Commits `staged` (with whatever else is queued when commits are synced); the offsets its
     /// arrivals got.
-    pub(crate) fn commit<D: Database>(&self, db: &D, staged: Staged) -> LogResult<Vec<u64>> {
+    pub(crate) fn commit<D: Database>(
+        &self,
+        db: &D,
+        observer: Option<&dyn Observer<D>>,
+        staged: Staged,
+    ) -> LogResult<Vec<u64>> {
+        let failed = |failure: &Failure| match failure {
+            Failure::Storage(error) => LogError::Commit(Arc::clone(error)),
+            Failure::Observer(error) => LogError::Observer(Arc::clone(error)),
+        };
         if self.durability == Durability::Sync {
             return self
                 .group
-                .commit(staged, |group| self.lead(db, group))
-                .map_err(LogError::Commit);
+                .commit(staged, |group| self.lead(db, observer, group))
+                .map_err(|failure| failed(&failure));
         }
-        match self.lead(db, vec![staged]) {
+        match self.lead(db, observer, vec![staged]) {
             Ok(mut offsets) => Ok(offsets.pop().unwrap_or_default()),
-            Err(error) => Err(LogError::Commit(Arc::new(error))),
+            Err(failure) => Err(failed(&failure)),
         }
     }
 
     /// Commits a group as one transaction: numbers its arrivals from the next offset, trims
     /// idempotency keys that left the window, records the new next offset.
-    fn lead<D: Database>(&self, db: &D, group: Vec<Staged>) -> Result<Vec<Vec<u64>>, Error> {
+    fn lead<D: Database>(
+        &self,
+        db: &D,
+        observer: Option<&dyn Observer<D>>,
+        group: Vec<Staged>,
+    ) -> Result<Vec<Vec<u64>>, Failure> {
         let mut offsets_now = lock(&self.offsets);
         let start = offsets_now.next;
         let mut transaction = Transaction::new();
         let mut offsets = Vec::with_capacity(group.len());
         let mut end = start;
         let mut trimmed_below = offsets_now.trimmed_below;
+        let storage = |error: Error| Failure::Storage(Arc::new(error));
         let outcome = (|| {
             let mut added = 0;
+            let mut arrivals = Vec::with_capacity(group.len());
             for staged in group {
                 transaction.merge(staged.transaction);
                 let mut mine = Vec::with_capacity(staged.arrivals.len());
                 for arrival in &staged.arrivals {
-                    stage_arrival(&mut transaction, arrival, end)?;
+                    stage_arrival(&mut transaction, arrival, end).map_err(storage)?;
                     added += usize::from(arrival.idempotency.is_some());
                     mine.push(end);
                     end += 1;
                 }
                 offsets.push(mine);
+                arrivals.push(staged.arrivals);
             }
-            trimmed_below =
-                self.trim(db, &mut transaction, trimmed_below, end, added + TRIM_EXTRA)?;
-            transaction.put_entry(&NEXT_OFFSET, &Counter(end))?;
-            db.apply_durable(&transaction, self.durability).map_err(Error::from)
+            if let Some(observer) = observer {
+                let arrived: Vec<(u64, &Entry)> = arrivals
+                    .iter()
+                    .flatten()
+                    .zip(start..)
+                    .filter_map(|(arrival, offset)| Some((offset, arrival.entry.as_ref()?)))
+                    .collect();
+                observer
+                    .stage(db, &arrived, &mut transaction)
+                    .map_err(|error| Failure::Observer(Arc::new(error)))?;
+            }
+            trimmed_below = self
+                .trim(db, &mut transaction, trimmed_below, end, added + TRIM_EXTRA)
+                .map_err(storage)?;
+            transaction.put_entry(&NEXT_OFFSET, &Counter(end)).map_err(|e| storage(e.into()))?;
+            db.apply_durable(&transaction, self.durability).map_err(|e| storage(e.into()))
         })();
         match outcome {
             Ok(()) => {
                 *offsets_now = Offsets { next: end, trimmed_below };
+                if let Some(observer) = observer {
+                    observer.committed(end);
+                }
                 Ok(offsets)
             }
             Err(error) => {

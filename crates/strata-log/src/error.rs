@@ -5,6 +5,7 @@ use std::sync::Arc;
 use strata_core::{Error, StorageError};
 
 use crate::entry::{Author, Hash, HeaderDecodeError};
+use crate::observe::ObserverError;
 
 /// An error of the log store. The rejections (`SeqGap` … `TooLarge`) wrote nothing.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +101,11 @@ pub enum LogError {
     /// The group commit carrying this write failed (every write in the group gets the error).
     #[error("the commit failed: {0}")]
     Commit(Arc<Error>),
+
+    /// The store's [`Observer`](crate::Observer) refused the group carrying this write (every
+    /// write in the group gets the error); nothing was written.
+    #[error("the commit was refused: {0}")]
+    Observer(Arc<ObserverError>),
 }
 
 impl From<StorageError> for LogError {

@@ -40,12 +40,14 @@
 mod commit;
 pub mod entry;
 mod error;
+mod observe;
 pub mod schema;
 mod store;
 mod verify;
 
 pub use entry::{Author, Entry, Hash, Header, HeaderDecodeError, Topic};
 pub use error::{LogError, LogResult};
+pub use observe::{BoxError, Observer, ObserverError};
 pub use schema::{Appended, COLUMNS, LogState, SCHEMA};
 pub use store::{Broken, Entries, Inserted, LogConfig, LogStore, Stream};
 #[cfg(feature = "ed25519")]

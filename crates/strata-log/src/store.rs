@@ -13,6 +13,7 @@ use strata_core::{
 use crate::commit::{Arrival, Committer, Staged, read_next_offset};
 use crate::entry::{Author, Entry, Hash, Header, Topic};
 use crate::error::{LogError, LogResult};
+use crate::observe::Observer;
 use crate::schema::{
     ARRIVALS, Appended, ArrivalKey, EntryKey, HASHES, HEADERS, HashKey, IDEMPOTENCY,
     IdempotencyKey, LOGS, Location, LogKey, LogState, PAYLOADS, PayloadKey, TOPICS, TopicKey,
@@ -145,6 +146,8 @@ struct Inner<D> {
     /// Each log is locked from validation until its commit lands.
     locks: KeyLocks<(Author, u64)>,
     committer: Committer,
+    /// Commits with every group of new entries (see [`Observer`]).
+    observer: Option<Arc<dyn Observer<D>>>,
 }
 
 fn corrupt(what: String) -> LogError {
@@ -190,15 +193,36 @@ impl<D: Database> LogStore<D> {
         verifier: impl Verifier + 'static,
         config: LogConfig,
     ) -> LogResult<Self> {
+        Self::build(db, Box::new(verifier), config, None)
+    }
+
+    /// Opens the store with `config` and an [`Observer`] that commits with every group of new
+    /// entries (views kept in step with the log are one). Writes nothing.
+    pub fn with_observer(
+        db: D,
+        verifier: impl Verifier + 'static,
+        config: LogConfig,
+        observer: Arc<dyn Observer<D>>,
+    ) -> LogResult<Self> {
+        Self::build(db, Box::new(verifier), config, Some(observer))
+    }
+
+    fn build(
+        db: D,
+        verifier: Box<dyn Verifier>,
+        config: LogConfig,
+        observer: Option<Arc<dyn Observer<D>>>,
+    ) -> LogResult<Self> {
         let next_offset = read_next_offset(&db)?;
         let committer = Committer::new(next_offset, config.durability, config.idempotency_window);
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 config,
-                verifier: Box::new(verifier),
+                verifier,
                 locks: KeyLocks::new(),
                 committer,
+                observer,
             }),
         })
     }
@@ -211,6 +235,14 @@ impl<D: Database> LogStore<D> {
     /// The arrival offset the next inserted entry will get.
     pub fn next_offset(&self) -> u64 {
         self.inner.committer.next_offset()
+    }
+
+    /// Runs `f` with the next arrival offset while no entry can be committed: every append and
+    /// insert waits until `f` returns. For handing derived state over to an [`Observer`] without
+    /// missing an entry (a view that caught up joins the commits from here on). `f` must not
+    /// append or insert into this store: it would wait for itself.
+    pub fn exclusive<R>(&self, f: impl FnOnce(u64) -> R) -> R {
+        self.inner.committer.exclusive(f)
     }
 
     fn lock_log(&self, author: &Author, log_id: u64) -> KeyGuard<'_, (Author, u64)> {
@@ -372,7 +404,7 @@ impl<D: Database> LogStore<D> {
                     got: header.backlink,
                 }));
             }
-            Self::stage_new(&mut staged, &key, hash, entry, None, &mut states)?;
+            self.stage_new(&mut staged, &key, hash, entry, None, &mut states)?;
             tips.insert(log, Tip { next_seq: header.seq + 1, latest_hash: Some(hash) });
             new_positions.push(outcomes.len());
             outcomes.push(Inserted::New { offset: 0 });
@@ -390,7 +422,8 @@ impl<D: Database> LogStore<D> {
         if staged.arrivals.is_empty() && staged.transaction.is_empty() {
             return Ok(outcomes);
         }
-        let offsets = self.inner.committer.commit(&self.inner.db, staged)?;
+        let offsets =
+            self.inner.committer.commit(&self.inner.db, self.inner.observer.as_deref(), staged)?;
         for (position, offset) in new_positions.into_iter().zip(offsets) {
             outcomes[position] = Inserted::New { offset };
         }
@@ -400,6 +433,7 @@ impl<D: Database> LogStore<D> {
     /// Stages a new entry: its payload, hash index and log state; the header and arrival are
     /// written by the committer with the offset.
     fn stage_new(
+        &self,
         staged: &mut Staged,
         key: &EntryKey,
         hash: Hash,
@@ -433,7 +467,14 @@ impl<D: Database> LogStore<D> {
                 ..s
             },
         });
-        staged.arrivals.push(Arrival { key: key.clone(), hash, header: header_bytes, idempotency });
+        let entry = self.inner.observer.is_some().then(|| entry.clone());
+        staged.arrivals.push(Arrival {
+            key: key.clone(),
+            hash,
+            header: header_bytes,
+            idempotency,
+            entry,
+        });
         Ok(())
     }
 
@@ -513,11 +554,12 @@ impl<D: Database> LogStore<D> {
         let mut states = BTreeMap::new();
         states.insert((author, log_id), state);
         let mut staged = Staged::default();
-        Self::stage_new(&mut staged, &key, hash, &entry, idempotency_key, &mut states)?;
+        self.stage_new(&mut staged, &key, hash, &entry, idempotency_key, &mut states)?;
         if let Some(Some(state)) = states.get(&(author, log_id)) {
             staged.transaction.put_entry(&LogKey { author, log_id }, state).map_err(Error::from)?;
         }
-        let offsets = self.inner.committer.commit(&self.inner.db, staged)?;
+        let offsets =
+            self.inner.committer.commit(&self.inner.db, self.inner.observer.as_deref(), staged)?;
         let offset = offsets.first().copied().unwrap_or_default();
         Ok(Appended { seq: key.seq, hash, offset, repeated: false })
     }
