@@ -51,6 +51,12 @@ impl<L> Temporal<L> {
         &self.shadow
     }
 
+    /// Takes the buffered writes out, leaving the buffer empty: for committing them some other way
+    /// (merged into a larger transaction, say).
+    pub fn take_shadow(&mut self) -> Transaction {
+        std::mem::take(&mut self.shadow)
+    }
+
     /// Discards every buffered write.
     pub fn rollback(&mut self) {
         self.shadow.clear();
