@@ -11,9 +11,7 @@
 use std::sync::Arc;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use strata_core::{
-    BorshValue, Column, DataType, Database, Entry, Error, Handle, WriteLayer, key,
-};
+use strata_core::{BorshValue, Column, DataType, Database, Entry, Error, Handle, WriteLayer, key};
 use strata_log::{Author, BoxError, Entry as LogEntry, Topic};
 
 use crate::error::ViewResult;
@@ -177,7 +175,10 @@ fn add<K: Entry + for<'a> Entry<Value<'a> = Totals>>(
     let totals = state.get(key)?.unwrap_or_default();
     state.put(
         key,
-        &Totals { entries: totals.entries + 1, payload_bytes: totals.payload_bytes + payload_bytes },
+        &Totals {
+            entries: totals.entries + 1,
+            payload_bytes: totals.payload_bytes + payload_bytes,
+        },
     )
 }
 

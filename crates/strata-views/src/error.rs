@@ -58,7 +58,9 @@ pub enum ViewError {
     },
 
     /// `wait_for` ran out of time before the view reached the offset.
-    #[error("view {view:?} did not reach arrival offset {offset} in time (it reflects entries below {since})")]
+    #[error(
+        "view {view:?} did not reach arrival offset {offset} in time (it reflects entries below {since})"
+    )]
     Timeout {
         /// The view.
         view: String,

@@ -6,9 +6,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use strata_core::{
-    AsKeyParts, Column, Cursor, Database, DataType, Durability, Error, FromKeyParts, Handle,
-    KeyRange, ReadOnly,
-    Store, Temporal, Transaction,
+    AsKeyParts, Column, Cursor, DataType, Database, Durability, Error, FromKeyParts, Handle,
+    KeyRange, ReadOnly, Store, Temporal, Transaction,
 };
 use strata_log::{Entry, LogConfig, LogStore, Observer, ObserverError, Verifier};
 
@@ -227,7 +226,8 @@ impl<D: Database + 'static> ViewsBuilder<D> {
                 }
                 owners.push((column.name(), format!("view {name:?}")));
             }
-            let record = ViewRecord { version: view.version(), mode, phase: Phase::Clearing, since: 0 };
+            let record =
+                ViewRecord { version: view.version(), mode, phase: Phase::Clearing, since: 0 };
             slots.push(Slot {
                 view,
                 mode,
@@ -483,7 +483,10 @@ impl<D: Database + 'static> Views<D> {
         let mut status = lock(&slot.status);
         loop {
             if let Some(error) = &status.error {
-                return Err(ViewError::Stopped { view: name.to_owned(), source: Arc::clone(error) });
+                return Err(ViewError::Stopped {
+                    view: name.to_owned(),
+                    source: Arc::clone(error),
+                });
             }
             if status.record.phase == Phase::Ready && status.record.since > offset {
                 return Ok(());
@@ -598,7 +601,12 @@ impl<D> Shared<D> {
 
     fn report(&self, view: &str, record: &ViewRecord, end: u64) {
         if let Some(progress) = &self.progress {
-            progress(&Progress { view: view.to_owned(), phase: record.phase, since: record.since, end });
+            progress(&Progress {
+                view: view.to_owned(),
+                phase: record.phase,
+                since: record.since,
+                end,
+            });
         }
     }
 }
@@ -832,7 +840,9 @@ impl<D: Database + 'static> Observer<D> for Hook<D> {
             };
             let state = state.get_or_insert_with(|| Temporal::new(Store::new(db)));
             for (offset, entry) in arrived {
-                slot.view.reduce(state, *offset, entry).map_err(|source| refuse(*offset, source))?;
+                slot.view
+                    .reduce(state, *offset, entry)
+                    .map_err(|source| refuse(*offset, source))?;
             }
             transaction
                 .put_entry(&slot.key, &ViewRecord { since: next, ..record })
@@ -856,4 +866,3 @@ impl<D: Database + 'static> Observer<D> for Hook<D> {
         self.0.kick();
     }
 }
-
