@@ -9,6 +9,7 @@
 //! | [`strata::rocksdb`](crate::rocksdb) | `rocksdb` (default) | the RocksDB backend |
 //! | `strata::node` | `node` | the node-runtime schema (contexts, identities, state, transactions) |
 //! | `strata::log` | `log` | append-only, hash-linked logs per author (`ed25519` adds the ed25519 verifier and signer) |
+//! | `strata::views` | `views` | versioned views over the log, kept in step or behind, rebuilt on a version change |
 //! | `strata::kv` | `kv` | namespaced blobs with LDK's `KVStore` semantics (`lightning` adds LDK's traits) |
 //! | [`strata::borsh`](crate::borsh) | always | the borsh version values are encoded with |
 //!
@@ -72,3 +73,8 @@ pub use strata_kv as kv;
 /// pruning, arrival order.
 #[cfg(feature = "log")]
 pub use strata_log as log;
+
+/// Views over the log store: versioned, persisted reductions kept in step with the log or caught
+/// up behind it, rebuilt when their version changes.
+#[cfg(feature = "views")]
+pub use strata_views as views;
