@@ -26,8 +26,15 @@ impl Plan {
     /// The plan from `STRATA_CRASH_CYCLES` (default 50) and `STRATA_CRASH_SEED` (default random),
     /// reported under `name` with how to replay it.
     pub fn from_env(name: &str) -> Self {
-        let cycles =
-            std::env::var("STRATA_CRASH_CYCLES").ok().and_then(|c| c.parse().ok()).unwrap_or(50);
+        Self::from_env_or(name, 50)
+    }
+
+    /// [`Plan::from_env`] with `cycles` kills unless `STRATA_CRASH_CYCLES` says otherwise.
+    pub fn from_env_or(name: &str, cycles: u64) -> Self {
+        let cycles = std::env::var("STRATA_CRASH_CYCLES")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(cycles);
         let seed = std::env::var("STRATA_CRASH_SEED")
             .ok()
             .and_then(|s| s.parse().ok())

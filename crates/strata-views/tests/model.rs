@@ -235,12 +235,12 @@ fn run(world: &mut World, views: &mut Views<Arc<MemoryDb>>, op: &Op) {
         Op::CatchUp => views.catch_up().unwrap(),
         Op::Rebuild { view } => {
             views.rebuild(NAMES[*view]).unwrap();
-            world.gone[*view] = world.pruned.clone();
+            world.gone[*view].clone_from(&world.pruned);
         }
         Op::Reopen { bump, flip } => {
             if let Some(which) = bump {
                 world.versions[*which] += 1;
-                world.gone[*which] = world.pruned.clone();
+                world.gone[*which].clone_from(&world.pruned);
             }
             if let Some(which) = flip {
                 world.in_step[*which] = !world.in_step[*which];
