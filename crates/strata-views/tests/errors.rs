@@ -21,7 +21,7 @@ fn db() -> Arc<MemoryDb> {
 struct Picky;
 
 impl<D: Database> View<D> for Picky {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "picky"
     }
     fn version(&self) -> u32 {
