@@ -14,8 +14,6 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use strata_core::schema::{ColumnDescriptor, Schema};
 use strata_core::{BorshValue, Column, Entry, key};
 
-use crate::error::{ViewError, ViewResult};
-
 /// Longest view name, in bytes.
 pub const MAX_NAME: usize = 64;
 
@@ -34,15 +32,6 @@ key! {
 }
 
 impl ViewKey {
-    /// The key of the view named `name`; a typed error unless the name is 1 to 64 characters of
-    /// `[A-Za-z0-9_.-]`.
-    pub fn of(name: &str) -> ViewResult<Self> {
-        check_name(name)?;
-        let mut padded = [0; MAX_NAME];
-        padded[..name.len()].copy_from_slice(name.as_bytes());
-        Ok(Self { name: padded })
-    }
-
     /// The name, without its padding.
     pub fn name(&self) -> String {
         let end = self.name.iter().position(|&b| b == 0).unwrap_or(MAX_NAME);
@@ -50,13 +39,20 @@ impl ViewKey {
     }
 }
 
-/// Checks a view name: 1 to 64 characters of `[A-Za-z0-9_.-]`.
-pub fn check_name(name: &str) -> ViewResult<()> {
+/// Whether `name` can name a view: 1 to 64 characters of `[A-Za-z0-9_.-]`.
+pub fn is_valid_name(name: &str) -> bool {
     let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
-    if name.is_empty() || name.len() > MAX_NAME || !name.bytes().all(allowed) {
-        return Err(ViewError::InvalidName { name: name.to_owned() });
+    !name.is_empty() && name.len() <= MAX_NAME && name.bytes().all(allowed)
+}
+
+/// The registry key of the view named `name`, if the name is valid.
+pub fn key_of(name: &str) -> Option<ViewKey> {
+    if !is_valid_name(name) {
+        return None;
     }
-    Ok(())
+    let mut padded = [0; MAX_NAME];
+    padded[..name.len()].copy_from_slice(name.as_bytes());
+    Some(ViewKey { name: padded })
 }
 
 /// How a view is kept current.

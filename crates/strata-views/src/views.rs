@@ -12,7 +12,7 @@ use strata_core::{
 use strata_log::{Entry, LogConfig, LogStore, Observer, ObserverError, Verifier};
 
 use crate::error::{ViewError, ViewResult};
-use crate::schema::{Mode, Phase, REGISTRY, ViewKey, ViewRecord};
+use crate::schema::{self, Mode, Phase, REGISTRY, ViewKey, ViewRecord};
 use crate::view::View;
 
 /// Entries one catch-up or rebuild batch reduces (and keys one clearing batch deletes) by default.
@@ -211,7 +211,7 @@ impl<D: Database + 'static> ViewsBuilder<D> {
         let mut slots: Vec<Slot<D>> = Vec::with_capacity(views.len());
         for (view, mode) in views {
             let name = view.name().to_owned();
-            let key = ViewKey::of(&name)?;
+            let key = view_key(&name)?;
             if slots.iter().any(|slot| slot.view.name() == name) {
                 return Err(ViewError::DuplicateName { name });
             }
@@ -330,6 +330,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The registry key of the view named `name`, or [`ViewError::InvalidName`].
+fn view_key(name: &str) -> ViewResult<ViewKey> {
+    schema::key_of(name).ok_or_else(|| ViewError::InvalidName { name: name.to_owned() })
+}
+
 fn read_record<D: Database>(db: &D, key: &ViewKey) -> ViewResult<Option<ViewRecord>> {
     match db.get(REGISTRY, key.as_key().as_bytes())? {
         None => Ok(None),
@@ -364,7 +369,7 @@ pub fn registry<D: Database>(db: &D) -> ViewResult<Vec<(String, ViewRecord)>> {
 ///
 /// An invalid name or the database failing.
 pub fn mark_for_rebuild<D: Database>(db: &D, name: &str) -> ViewResult<bool> {
-    let key = ViewKey::of(name)?;
+    let key = view_key(name)?;
     let Some(record) = read_record(db, &key)? else { return Ok(false) };
     let mut transaction = Transaction::new();
     transaction.put_entry(&key, &ViewRecord { phase: Phase::Clearing, since: 0, ..record })?;
