@@ -1,7 +1,9 @@
 //! `strata demo`: a node runtime at work, then a reopen that verifies everything it wrote.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use lightning::util::persist::{
@@ -17,8 +19,8 @@ use lightning::util::persist::{
 use sha2::{Digest, Sha256};
 use strata::kv::{KvStore, WriteBatch};
 use strata::log::{
-    Author, Ed25519, Ed25519Signer, Entry as LogEntry, Hash as EntryHash, Inserted, LogError,
-    LogStore, Signer as _, Topic,
+    Appended, Author, Ed25519, Ed25519Signer, Entry as LogEntry, Hash as EntryHash, Inserted,
+    LogConfig, LogError, LogStore, Signer as _, Topic,
 };
 use strata::node::{
     ApplicationId, COLUMNS, ConfigRecord, ContextConfig, ContextId, ContextIdentity, ContextMeta,
@@ -26,10 +28,16 @@ use strata::node::{
     StateKey, TransactionRecord,
 };
 use strata::rocksdb::{RocksConfig, RocksDb};
+use strata::views::builtin::{EntryCounts, Indexed, LatestByTopic, Totals, topic_in_extensions};
+use strata::views::{Mode, Phase, ViewError, ViewReader};
 use strata::{Column, Handle, MemoryDb, ReadLayer, ReadOnly, Slice, Store, Temporal};
 
 use crate::error::CliError;
-use crate::output::{DemoSummary, KvDemo, LogDemo, Output, Rejection};
+use crate::output::{DemoSummary, KvDemo, LogDemo, Output, Rejection, ViewsDemo};
+use crate::views::{
+    DEMO_VIEWS, SETTINGS, SETTINGS_VERSION, SettingsKey, demo_views, demo_views_at, settings_index,
+    status_row,
+};
 
 /// Demo parameters.
 pub(crate) struct DemoArgs {
@@ -60,10 +68,37 @@ const CLOSED_CHANNEL: u32 = 1;
 const POSTS: u64 = 0;
 /// A second log of one author's: its profile.
 const PROFILE: u64 = 1;
+/// The topic the authors' posts name, in their signed headers and in the node's topic table.
+const TOPIC: &str = "chat";
 
-/// The node schema's columns, the KV store's and the log store's: one database holds all three.
+/// The node's own author: it appends settings and a post in the views step.
+const NODE: &str = "node";
+/// The node's log of settings: `key=value` payloads, indexed by the settings view.
+const SETTINGS_LOG: u64 = 2;
+/// What the node appends to its settings log, in order.
+const NODE_SETTINGS: [&str; 3] = ["fee_rate=5", "alias=strata-node", "fee_rate=7"];
+/// The node's post under the topic.
+const NODE_POST: &str = "views are up";
+/// How long the demo waits for a view to reach an entry.
+const VIEW_TIMEOUT: Duration = Duration::from_secs(30);
+/// Entries per batch when the demo rebuilds its bumped view: several batches, each committed.
+const REBUILD_BATCH: usize = 4;
+
+/// The node schema's columns, the KV store's, the log store's and the views': one database holds
+/// them all.
 fn all_columns() -> Vec<Column> {
-    COLUMNS.iter().chain(&strata::kv::COLUMNS).chain(&strata::log::COLUMNS).copied().collect()
+    COLUMNS
+        .iter()
+        .chain(&strata::kv::COLUMNS)
+        .chain(&strata::log::COLUMNS)
+        .copied()
+        .chain(crate::views::columns())
+        .collect()
+}
+
+/// The topic named [`TOPIC`].
+fn chat_topic() -> Topic {
+    Topic(sha256(&[b"demo topic", TOPIC.as_bytes()]))
 }
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
@@ -123,15 +158,21 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
 
     let walked = walk_one_context(&store, &context_id(0))?;
     let mut kv = persist_lightning_state(store.db())?;
-    let (mut logs, expected_logs) = exchange_logs(store.db())?;
+    let (mut logs, mut expected_logs) = exchange_logs(store.db())?;
     drop(store);
+    // Views own their database handle (their worker shares it): the database reopened in an Arc.
+    let db = Arc::new(RocksDb::open(&config, &columns)?);
+    let (mut views, node_logs) = keep_views(&db, &expected_logs)?;
+    expected_logs.extend(node_logs);
+    drop(db);
 
     // Verification reads through a `ReadOnly` view: the compiler guarantees it writes nothing.
-    let db = RocksDb::open(&config, &columns)?;
-    let store = ReadOnly::new(Store::new(&db));
+    let db = Arc::new(RocksDb::open(&config, &columns)?);
+    let store = ReadOnly::new(Store::new(&*db));
     verify(&store, args)?;
-    kv.after_reopen = verify_lightning_state(&KvStore::open(&db)?)?;
+    kv.after_reopen = verify_lightning_state(&KvStore::open(&*db)?)?;
     verify_logs(&db, &expected_logs, &mut logs)?;
+    verify_views(&db, &expected_logs, &mut views)?;
     let counts = count_columns(&store, &columns)?;
     let decoded = decode_first_meta(&store)?;
     out.demo_summary(&DemoSummary {
@@ -146,6 +187,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
         decoded: (&decoded.0, &decoded.1),
         kv: &kv,
         log: &logs,
+        views: &views,
     });
     Ok(())
 }
@@ -286,6 +328,18 @@ impl Device {
         Ok(())
     }
 
+    /// Appends a post that names `topic` in its signed header (the first 32 bytes of its
+    /// extensions, where the latest-by-topic view finds it), with an idempotency key if given.
+    fn post_about(
+        &self,
+        log_id: u64,
+        payload: &[u8],
+        topic: &Topic,
+        key: Option<[u8; 32]>,
+    ) -> Result<Appended, CliError> {
+        Ok(self.store.append_with(&self.signer, log_id, payload, topic.0.to_vec(), key)?)
+    }
+
     /// A log's entries as the device sends them to a peer.
     fn entries(&self, log_id: u64) -> Result<Vec<LogEntry>, CliError> {
         Ok(self.store.entries(&self.author(), log_id, None, None)?.collect::<Result<_, _>>()?)
@@ -341,8 +395,8 @@ struct ExpectedLog {
     entries: Vec<LogEntry>,
 }
 
-/// Two authors write signed logs on their own devices (one append retried with its idempotency
-/// key); the node ingests their entries into this database as a peer would, with the ed25519
+/// Two authors write signed logs on their own devices, their posts naming a topic in their signed
+/// headers (one append retried with its idempotency key); the node ingests their entries into this database as a peer would, with the ed25519
 /// verifier: a forged batch, an impostor's entry and an out-of-order entry are refused with
 /// typed errors and write nothing, the real entries land in atomic batches, a resent one is
 /// already present; the node associates a topic with both authors' posts.
@@ -350,19 +404,20 @@ fn exchange_logs(db: &RocksDb) -> Result<(LogDemo, Vec<ExpectedLog>), CliError> 
     let fail = |what: String| CliError::Verification(format!("log store: {what}"));
     let alice = Device::new("alice")?;
     let bob = Device::new("bob")?;
+    let topic = chat_topic();
     for post in ["hello from alice", "the channel to bob is open", "gm"] {
-        alice.post(POSTS, post.as_bytes())?;
+        alice.post_about(POSTS, post.as_bytes(), &topic, None)?;
     }
     // A post sent with an idempotency key, then sent again (as if the reply was lost): the retry
     // returns the first append's result and appends nothing.
     let key = sha256(&[b"idempotency", b"invoice 42"]);
-    let first = alice.store.append(&alice.signer, POSTS, b"invoice 42 paid", Some(key))?;
-    let retry = alice.store.append(&alice.signer, POSTS, b"invoice 42 paid", Some(key))?;
+    let first = alice.post_about(POSTS, b"invoice 42 paid", &topic, Some(key))?;
+    let retry = alice.post_about(POSTS, b"invoice 42 paid", &topic, Some(key))?;
     if first.repeated || !retry.repeated || (retry.seq, retry.hash) != (first.seq, first.hash) {
         return Err(fail("a retried append was not recognised by its idempotency key".into()));
     }
     for post in ["hi alice", "fees are low today", "closing a channel"] {
-        bob.post(POSTS, post.as_bytes())?;
+        bob.post_about(POSTS, post.as_bytes(), &topic, None)?;
     }
     bob.post(PROFILE, b"name: bob")?;
     bob.post(PROFILE, &sha256(&[b"bob's avatar"]))?; // binary: `log show` prints it as hex
@@ -427,8 +482,6 @@ fn exchange_logs(db: &RocksDb) -> Result<(LogDemo, Vec<ExpectedLog>), CliError> 
         return Err(fail("an entry sent twice was inserted twice".into()));
     }
 
-    let topic_name = "chat";
-    let topic = Topic(sha256(&[b"demo topic", topic_name.as_bytes()]));
     node.add_topic(&topic, &alice.author(), POSTS)?;
     node.add_topic(&topic, &bob.author(), POSTS)?;
     let name_of = |author: &Author| if *author == alice.author() { alice.name } else { bob.name };
@@ -445,7 +498,7 @@ fn exchange_logs(db: &RocksDb) -> Result<(LogDemo, Vec<ExpectedLog>), CliError> 
             .map(|log| (log.name.to_owned(), log.log_id, log.entries.len() as u64))
             .collect(),
         retry: (retry.seq, retry.repeated),
-        topic: (topic_name.to_owned(), topic.to_string()),
+        topic: (TOPIC.to_owned(), topic.to_string()),
         topic_logs,
         rejected,
         ingested,
@@ -457,7 +510,7 @@ fn exchange_logs(db: &RocksDb) -> Result<(LogDemo, Vec<ExpectedLog>), CliError> 
 }
 
 /// After reopening: every log verifies, holds exactly what its author wrote, and the arrival
-/// stream has every ingested entry at consecutive offsets.
+/// stream has every entry (ingested or appended by the node) at consecutive offsets.
 fn verify_logs(db: &RocksDb, expected: &[ExpectedLog], demo: &mut LogDemo) -> Result<(), CliError> {
     let fail = |what: String| CliError::Verification(format!("log store: {what}"));
     let node = LogStore::open(db, Ed25519)?;
@@ -492,15 +545,256 @@ fn verify_logs(db: &RocksDb, expected: &[ExpectedLog], demo: &mut LogDemo) -> Re
     }
     let offsets: Vec<u64> =
         node.stream(None)?.map(|item| item.map(|(offset, _)| offset)).collect::<Result<_, _>>()?;
-    if offsets.len() != demo.ingested || offsets.windows(2).any(|w| w[1] != w[0] + 1) {
+    let total: usize = expected.iter().map(|log| log.entries.len()).sum();
+    if offsets.len() != total || offsets.windows(2).any(|w| w[1] != w[0] + 1) {
         return Err(fail(format!(
-            "the arrival stream has {} entries at offsets {offsets:?}, expected {} consecutive",
+            "the arrival stream has {} entries at offsets {offsets:?}, expected {total} consecutive",
             offsets.len(),
-            demo.ingested
         )));
     }
     demo.verified_logs = logs;
     demo.stream_len = offsets.len();
+    Ok(())
+}
+
+/// The name of the author `author` among the demo's logs.
+fn author_name<'a>(logs: impl IntoIterator<Item = &'a ExpectedLog>, author: &Author) -> String {
+    let mut logs = logs.into_iter();
+    logs.find(|log| log.author == *author)
+        .map_or_else(|| author.to_string(), |log| log.name.to_owned())
+}
+
+/// Every entry of the settings index, in key (digest) order.
+fn settings_entries(reader: &ViewReader<'_, Arc<RocksDb>>) -> Result<Vec<Indexed>, CliError> {
+    let handle = reader.handle();
+    let entries = handle.iter::<SettingsKey>(..)?.map(|item| item.map(|(_, indexed)| indexed));
+    Ok(entries.collect::<Result<_, _>>()?)
+}
+
+/// The settings as names, values and offsets, by name.
+fn shown_settings(entries: &[Indexed]) -> Vec<(String, String, u64)> {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let mut shown: Vec<_> =
+        entries.iter().map(|e| (text(&e.key), text(&e.value), e.offset)).collect();
+    shown.sort();
+    shown
+}
+
+/// The node opens its log through `Views` — entry counts in step, the latest entry per topic
+/// behind, the latest value per key of its settings — over the entries the peers sent, each view
+/// built from the start of the log; appends settings and a post, reads its writes through the
+/// views (`wait_for`), then is upgraded: the settings index's version is bumped, it is reported
+/// rebuilding and refused to readers until `catch_up` has rebuilt it, equal to before. Returns
+/// what it did and the node's own logs.
+fn keep_views(
+    db: &Arc<RocksDb>,
+    peers: &[ExpectedLog],
+) -> Result<(ViewsDemo, Vec<ExpectedLog>), CliError> {
+    let fail = |what: String| CliError::Verification(format!("views: {what}"));
+    let topic = chat_topic();
+    // The node's previous release: its settings index at the version before this release's.
+    let previous = SETTINGS_VERSION - 1;
+    let views = demo_views_at(previous).open(Arc::clone(db), Ed25519, LogConfig::default())?;
+    let built_from = views.log().next_offset();
+    // New views: the worker builds each from the start of the log.
+    if let Some(last) = built_from.checked_sub(1) {
+        for (name, _) in DEMO_VIEWS {
+            views.wait_for(name, last, VIEW_TIMEOUT)?;
+        }
+    }
+
+    let node = log_signer(NODE);
+    let mut appended = Vec::new();
+    for setting in NODE_SETTINGS {
+        let done = views.log().append(&node, SETTINGS_LOG, setting.as_bytes(), None)?;
+        appended.push((SETTINGS_LOG, setting.to_owned(), done.offset));
+    }
+    let post = NODE_POST.as_bytes();
+    let posted = views.log().append_with(&node, POSTS, post, topic.0.to_vec(), None)?;
+    appended.push((POSTS, NODE_POST.to_owned(), posted.offset));
+    // Kept in step, a view is updated in the append's own commit: current when it returns.
+    let mut lag_after_append = Vec::new();
+    for (name, mode) in DEMO_VIEWS {
+        if mode == Mode::InStep {
+            let lag = views.lag(name)?;
+            if lag != 0 {
+                return Err(fail(format!("{name} is in step but {lag} entries behind")));
+            }
+            lag_after_append.push((name.to_owned(), lag));
+        }
+    }
+    // Kept behind, it catches up after the commit: read your write once it has.
+    views.wait_for(LatestByTopic::NAME, posted.offset, VIEW_TIMEOUT)?;
+
+    let mut logs: Vec<ExpectedLog> = Vec::new();
+    for log_id in [POSTS, SETTINGS_LOG] {
+        let entries = views.log().entries(&node.author(), log_id, None, None)?;
+        let entries = entries.collect::<Result<_, _>>()?;
+        logs.push(ExpectedLog { name: NODE, author: node.author(), log_id, entries });
+    }
+    let all: Vec<&ExpectedLog> = peers.iter().chain(&logs).collect();
+
+    let counts_reader = views.reader(EntryCounts::NAME)?;
+    let mut counts = Vec::new();
+    for log in &all {
+        let totals = EntryCounts::log(&counts_reader, &log.author, log.log_id)?.unwrap_or_default();
+        counts.push((log.name.to_owned(), log.log_id, totals.entries, totals.payload_bytes));
+    }
+    drop(counts_reader);
+    let topic_reader = views.reader(LatestByTopic::NAME)?;
+    let latest = LatestByTopic::authors(&topic_reader, &topic)?
+        .into_iter()
+        .map(|(author, latest)| {
+            (author_name(all.iter().copied(), &author), latest.log_id, latest.seq, latest.offset)
+        })
+        .collect();
+    drop(topic_reader);
+    let before = settings_entries(&views.reader(SETTINGS)?)?;
+    let settings = shown_settings(&before);
+    let opened =
+        DEMO_VIEWS.iter().map(|(name, mode)| ((*name).to_owned(), mode.to_string())).collect();
+    drop(views);
+
+    let bump = bump_settings(db, &before)?;
+    let demo = ViewsDemo {
+        opened,
+        built_from,
+        appended,
+        lag_after_append,
+        waited: (LatestByTopic::NAME.to_owned(), posted.offset),
+        counts,
+        topic: TOPIC.to_owned(),
+        latest,
+        settings,
+        bump: (SETTINGS.to_owned(), previous, SETTINGS_VERSION),
+        bumped_state: bump.0,
+        refused: bump.1,
+        rebuilt: (bump.2, bump.3, REBUILD_BATCH),
+        after_reopen: Vec::new(),
+    };
+    Ok((demo, logs))
+}
+
+/// This release: the settings index at a new version. Reopened, the index is reported
+/// rebuilding and its reader refused; `catch_up` (the demo drives it, without the worker, in
+/// small batches, each committed with its progress) rebuilds it equal to `before`. Returns the
+/// state it was reported in, the reader's refusal, and the entries and batches it was rebuilt
+/// from.
+fn bump_settings(
+    db: &Arc<RocksDb>,
+    before: &[Indexed],
+) -> Result<(String, String, u64, u64), CliError> {
+    let fail = |what: String| CliError::Verification(format!("views: {what}"));
+    let batches = Arc::new(AtomicU64::new(0));
+    let (counted, reached) = (Arc::clone(&batches), AtomicU64::new(0));
+    let views = demo_views()
+        .batch(REBUILD_BATCH)
+        .background(false)
+        .on_progress(move |progress| {
+            let moved = reached.fetch_max(progress.since, Ordering::Relaxed) < progress.since;
+            if progress.view == SETTINGS && moved {
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+        .open(Arc::clone(db), Ed25519, LogConfig::default())?;
+    let status = views.status(SETTINGS)?;
+    if status.phase == Phase::Ready {
+        return Err(fail(format!("{SETTINGS} at a new version was not set to be rebuilt")));
+    }
+    let refused = match views.reader(SETTINGS) {
+        Err(error @ ViewError::Rebuilding { .. }) => error.to_string(),
+        Err(error) => return Err(error.into()),
+        Ok(_) => return Err(fail(format!("{SETTINGS} was read while rebuilding"))),
+    };
+    views.catch_up()?;
+    let rebuilt = views.status(SETTINGS)?;
+    if rebuilt.phase != Phase::Ready || rebuilt.lag != 0 || rebuilt.version != SETTINGS_VERSION {
+        return Err(fail(format!("{SETTINGS} after catch_up: {rebuilt:?}")));
+    }
+    if settings_entries(&views.reader(SETTINGS)?)? != before {
+        return Err(fail(format!("{SETTINGS} rebuilt differs from before")));
+    }
+
+    Ok((status.phase.to_string(), refused, rebuilt.since, batches.load(Ordering::Relaxed)))
+}
+
+/// After reopening: every view is ready at the version of this release's code (nothing to
+/// rebuild) and current; the entry counts equal what every log holds, the latest entry per
+/// author under the topic is the last post that names it, and the settings are the last ones set.
+fn verify_views(
+    db: &Arc<RocksDb>,
+    expected: &[ExpectedLog],
+    demo: &mut ViewsDemo,
+) -> Result<(), CliError> {
+    let fail = |what: String| CliError::Verification(format!("views: {what}"));
+    let views =
+        demo_views().background(false).open(Arc::clone(db), Ed25519, LogConfig::default())?;
+    if let Some(status) = views.statuses().iter().find(|s| s.phase != Phase::Ready) {
+        return Err(fail(format!("{} reopened {}", status.name, status.phase)));
+    }
+    views.catch_up()?;
+    let statuses = views.statuses();
+    if let Some(status) = statuses.iter().find(|s| s.lag != 0 || s.error.is_some()) {
+        return Err(fail(format!("{} after catch_up: {status:?}", status.name)));
+    }
+
+    let reader = views.reader(EntryCounts::NAME)?;
+    let mut per_author: Vec<(Author, Totals)> = Vec::new();
+    for log in expected {
+        let bytes = log.entries.iter().map(|entry| entry.header.payload_size).sum();
+        let want = Totals { entries: log.entries.len() as u64, payload_bytes: bytes };
+        let got = EntryCounts::log(&reader, &log.author, log.log_id)?;
+        if got != Some(want) {
+            return Err(fail(format!(
+                "{}'s log {} counted {got:?}, appended {want:?}",
+                log.name, log.log_id
+            )));
+        }
+        match per_author.iter_mut().find(|(author, _)| *author == log.author) {
+            Some((_, totals)) => {
+                totals.entries += want.entries;
+                totals.payload_bytes += want.payload_bytes;
+            }
+            None => per_author.push((log.author, want)),
+        }
+    }
+    for (author, want) in &per_author {
+        if EntryCounts::author(&reader, author)? != Some(*want) {
+            return Err(fail(format!(
+                "{}'s entries are miscounted",
+                author_name(expected, author)
+            )));
+        }
+    }
+
+    let topic = chat_topic();
+    let reader = views.reader(LatestByTopic::NAME)?;
+    for log in expected {
+        let last = log.entries.iter().rev().find(|e| topic_in_extensions(e) == Some(topic));
+        let Some(last) = last else { continue };
+        let latest = LatestByTopic::latest(&reader, &topic, &log.author)?;
+        if latest.map(|l| (l.log_id, l.seq, l.hash))
+            != Some((log.log_id, last.header.seq, last.hash().0))
+        {
+            return Err(fail(format!(
+                "{}'s latest post under {TOPIC} is {latest:?}, not seq {}",
+                log.name, last.header.seq
+            )));
+        }
+    }
+
+    let reader = views.reader(SETTINGS)?;
+    let index = settings_index(SETTINGS_VERSION);
+    // The last value set for each key wins.
+    let set: std::collections::BTreeMap<&str, &str> =
+        NODE_SETTINGS.iter().filter_map(|setting| setting.split_once('=')).collect();
+    for (key, value) in set {
+        let got = index.get(&reader, key.as_bytes())?.map(|indexed| indexed.value);
+        if got.as_deref() != Some(value.as_bytes()) {
+            return Err(fail(format!("setting {key} is not {value}")));
+        }
+    }
+    demo.after_reopen = statuses.iter().map(status_row).collect();
     Ok(())
 }
 

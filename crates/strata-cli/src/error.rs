@@ -119,6 +119,24 @@ pub(crate) enum CliError {
         /// Logs walked.
         logs: usize,
     },
+    /// A `views` command found no views registry in the database.
+    #[error(
+        "{} holds no views (it has no view_registry column); `strata demo` keeps some, as does \
+         any application using strata::views",
+        .0.display()
+    )]
+    NoViewsData(PathBuf),
+    /// `views rebuild` named a view the registry does not hold.
+    #[error("no view is named {name:?} in this database (registered: {registered})")]
+    UnknownView {
+        /// The name asked for.
+        name: String,
+        /// The names the registry holds.
+        registered: String,
+    },
+    /// The views failed (a name that is not valid, a reducer, the log store or the database).
+    #[error(transparent)]
+    Views(#[from] strata::views::ViewError),
     /// LDK's `FilesystemStore` failed.
     #[error("FilesystemStore at {}: {action}", .path.display())]
     FilesystemStore {
@@ -142,11 +160,12 @@ impl From<strata::StorageError> for CliError {
 impl CliError {
     /// The process exit code: 1 internal, 2 usage (clap: the command line does not parse),
     /// 3 database cannot be opened, 4 bad input (arguments that parse but do not fit: hex,
-    /// column, key length, a checkpoint path that exists or whose parent does not), 5 problems
-    /// found (a check, a verification, a broken log), 6 not found (an entry, a KV value, a log,
-    /// any KV or log data at all).
+    /// column, key length, a checkpoint path that exists or whose parent does not, a view name
+    /// that is not valid), 5 problems found (a check, a verification, a broken log), 6 not
+    /// found (an entry, a KV value, a log, a view, any KV, log or views data at all).
     pub(crate) fn exit_code(&self) -> u8 {
         use strata::kv::KvError;
+        use strata::views::ViewError;
         match self {
             Self::Open(_) => 3,
             Self::BadHex { .. }
@@ -158,6 +177,7 @@ impl CliError {
             | Self::ExportTargetNotEmpty(_)
             | Self::NotAStoreEntry { .. }
             | Self::BadAuthor { .. }
+            | Self::Views(ViewError::InvalidName { .. })
             | Self::Kv(
                 KvError::InvalidName { .. }
                 | KvError::ValueTooLarge { .. }
@@ -168,11 +188,15 @@ impl CliError {
             | Self::NoKvData(_)
             | Self::Kv(KvError::NotFound { .. })
             | Self::NoLogData(_)
-            | Self::NoSuchLog { .. } => 6,
+            | Self::NoSuchLog { .. }
+            | Self::NoViewsData(_)
+            | Self::UnknownView { .. }
+            | Self::Views(ViewError::UnknownView { .. }) => 6,
             Self::Io { .. }
             | Self::Engine(_)
             | Self::Kv(_)
             | Self::Log(_)
+            | Self::Views(_)
             | Self::FilesystemStore { .. } => 1,
         }
     }

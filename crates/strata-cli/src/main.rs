@@ -8,6 +8,7 @@ mod kv;
 mod log;
 mod output;
 mod schema;
+mod views;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,17 +35,25 @@ Examples:
   strata log show AUTHOR 0 --reverse --limit 5  a log's newest entries (AUTHOR: 64 hex digits)
   strata log topics                             each topic and the logs it names
   strata log verify --ed25519                   walk every hash chain (and check signatures)
+  strata views --db strata-data                 every view over the log: version, mode, lag, state
+  strata views rebuild entry_counts             rebuild a view from the start of the log
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened
 (missing, locked, corrupt), 4 bad input (hex, column, key length, a checkpoint path that
-exists or has no parent directory, an invalid KV name, an author that is not 32 bytes),
-5 problems found (a check, a verification, a broken log), 6 not found (a key, a log, or no KV
-or log data at all).";
+exists or has no parent directory, an invalid KV name, an author that is not 32 bytes, an
+invalid view name), 5 problems found (a check, a verification, a broken log), 6 not found (a
+key, a log, a view, or no KV, log or views data at all).";
 
 const LOG_EXIT_CODES: &str = "\
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened, 4 bad
 input (an author that is not 32 bytes of hex), 5 `log verify` found a broken log, 6 the
 database holds no log data, or `log show` names a log that has no entries.";
+
+const VIEWS_EXIT_CODES: &str = "\
+Exit codes: 0 success (a view the CLI has no code for is marked for rebuild), 1 internal error
+(a view failed to rebuild), 2 usage error, 3 database cannot be opened, 4 bad input (a view
+name that is not 1 to 64 characters of A-Z a-z 0-9 _ . -), 6 the database holds no views, or
+`views rebuild` names a view it does not hold.";
 
 /// Strata: a layered, typed key-value storage engine over RocksDB.
 #[derive(Parser)]
@@ -159,6 +168,35 @@ enum Command {
         db: PathBuf,
         #[command(subcommand)]
         command: LogCommand,
+    },
+    /// Views over the log, as `strata::views` keeps them: every registered view with its
+    /// version, mode (in step or behind), since (it reflects every entry below this arrival
+    /// offset), lag (entries it does not reflect yet) and state (ready, rebuilding, rebuilding
+    /// (clearing)).
+    ///
+    /// Listing reads the registry, which any application's views are in. `views rebuild NAME`
+    /// rebuilds one of the demo's views (`entry_counts`, `latest_by_topic`, `settings`) from the
+    /// start of the log here; any other view it marks, to be rebuilt by its application the next
+    /// time that opens its views.
+    #[command(after_help = VIEWS_EXIT_CODES)]
+    Views {
+        /// Database directory.
+        #[arg(long, global = true, default_value = "strata-data")]
+        db: PathBuf,
+        #[command(subcommand)]
+        command: Option<ViewsCommand>,
+    },
+}
+
+/// `strata views …`: the views of `strata::views` in a database.
+#[derive(Subcommand)]
+enum ViewsCommand {
+    /// Rebuild a view from the start of the log, with a progress bar, and print where it stands;
+    /// a view this CLI has no code for is marked, for its application to rebuild.
+    #[command(after_help = VIEWS_EXIT_CODES)]
+    Rebuild {
+        /// The view's name, as `strata views` lists it.
+        name: String,
     },
 }
 
@@ -327,6 +365,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compact { db } => inspect::compact(&db, &out),
         Command::Kv { db, command } => run_kv(&db, command, &out),
         Command::Log { db, command } => run_log(&db, command, &out),
+        Command::Views { db, command: None } => views::list(&db, &out),
+        Command::Views { db, command: Some(ViewsCommand::Rebuild { name }) } => {
+            views::rebuild(&db, &name, &out)
+        }
     }
 }
 

@@ -270,6 +270,7 @@ impl Output {
             decoded,
             kv,
             log,
+            views,
         } = *summary;
         #[expect(clippy::cast_precision_loss, reason = "a rate for display; exact to 2^52 calls")]
         let per_second = calls as f64 / elapsed.as_secs_f64().max(1e-9);
@@ -290,6 +291,7 @@ impl Output {
                 "first_meta_decoded": { "key": decoded.0, "value": decoded.1 },
                 "kv": kv.to_json(),
                 "log": log.to_json(),
+                "views": views.to_json(),
             }));
             return;
         }
@@ -316,6 +318,7 @@ impl Output {
         println!("  {}\n  → {}", decoded.0, decoded.1);
         Self::kv_demo(kv);
         Self::log_demo(log);
+        Self::views_demo(views);
         let db = path.display();
         println!("\nlook inside next:");
         println!("  strata stats --db {db}");
@@ -326,6 +329,8 @@ impl Output {
         println!("  strata kv ls monitors --db {db}");
         println!("  strata log authors --db {db}");
         println!("  strata log verify --db {db}");
+        println!("  strata views --db {db}");
+        println!("  strata views rebuild entry_counts --db {db}");
     }
 
     /// The demo's KV step, as text.
@@ -436,6 +441,8 @@ pub(crate) struct DemoSummary<'a> {
     pub(crate) kv: &'a KvDemo,
     /// What the log step did.
     pub(crate) log: &'a LogDemo,
+    /// What the views step did.
+    pub(crate) views: &'a ViewsDemo,
 }
 
 /// What `kv import` or `kv export` did, for its report.
@@ -878,7 +885,7 @@ impl Output {
         let named: Vec<String> =
             log.topic_logs.iter().map(|(name, log_id)| format!("{name}/{log_id}")).collect();
         println!(
-            "  topic \"{}\" ({}) names {}",
+            "  topic \"{}\" ({}) names {}; each of their posts names it in its signed header too",
             log.topic.0,
             short_hash(&log.topic.1),
             named.join(", ")
@@ -910,5 +917,245 @@ impl Output {
             })
             .collect();
         Self::table(&["author", "log", "height", "entries"], &rows);
+    }
+}
+
+/// One view as `views` shows it: plain values.
+pub(crate) struct ViewRow {
+    /// The view's name.
+    pub(crate) name: String,
+    /// The version of the code that built its state.
+    pub(crate) version: u32,
+    /// `in step` or `behind`.
+    pub(crate) mode: String,
+    /// `ready`, `clearing` or `rebuilding`, for JSON.
+    pub(crate) phase: &'static str,
+    /// `ready`, `rebuilding (clearing)` or `rebuilding`, for people.
+    pub(crate) state: String,
+    /// The view reflects every entry below this arrival offset.
+    pub(crate) since: u64,
+    /// Entries in the log the view does not reflect yet: the log's next arrival offset − since.
+    pub(crate) lag: u64,
+}
+
+impl ViewRow {
+    fn to_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "version": self.version,
+            "mode": self.mode,
+            "phase": self.phase,
+            "state": self.state,
+            "since": self.since,
+            "lag": self.lag,
+        })
+    }
+
+    fn cells(&self) -> Row {
+        Row {
+            cells: vec![
+                self.name.clone(),
+                self.version.to_string(),
+                self.mode.clone(),
+                self.since.to_string(),
+                self.lag.to_string(),
+                self.state.clone(),
+            ],
+            json: Value::Null,
+        }
+    }
+}
+
+/// The header of a table of [`ViewRow`]s.
+const VIEW_HEADER: [&str; 6] = ["view", "version", "mode", "since", "lag", "state"];
+
+impl Output {
+    /// `views`: every registered view, and the log's next arrival offset they are measured
+    /// against.
+    pub(crate) fn views(&self, views: &[ViewRow], log_end: u64) {
+        if self.json {
+            let list: Vec<Value> = views.iter().map(ViewRow::to_json).collect();
+            Self::print_json(&json!({ "views": list, "log_next_offset": log_end }));
+            return;
+        }
+        let rows: Vec<Row> = views.iter().map(ViewRow::cells).collect();
+        Self::table(&VIEW_HEADER, &rows);
+        println!("{} view(s); the log's next arrival offset is {log_end}", views.len());
+    }
+
+    /// `views rebuild`: the view's status once rebuilt.
+    pub(crate) fn view_rebuilt(&self, view: &ViewRow, batches: u64, elapsed: Duration) {
+        if self.json {
+            Self::print_json(&json!({
+                "view": view.to_json(),
+                "rebuilt": true,
+                "batches": batches,
+                "seconds": elapsed.as_secs_f64(),
+            }));
+            return;
+        }
+        println!(
+            "rebuilt view {} from the start of the log: {} entries reduced in {batches} \
+             committed batch(es), {:.2} s",
+            view.name,
+            view.since,
+            elapsed.as_secs_f64()
+        );
+        Self::table(&VIEW_HEADER, &[view.cells()]);
+    }
+
+    /// The demo's views step, as text.
+    fn views_demo(views: &ViewsDemo) {
+        println!(
+            "\nViews over the log: versioned reductions kept beside it, in the same database:"
+        );
+        let opened: Vec<String> =
+            views.opened.iter().map(|(name, mode)| format!("{name} ({mode})")).collect();
+        println!(
+            "  opened {} over the {} entries in the log: each new view built from the start",
+            opened.join(", "),
+            views.built_from
+        );
+        let appended: Vec<String> = views
+            .appended
+            .iter()
+            .map(|(log, payload, offset)| format!("\"{payload}\" to log {log} at offset {offset}"))
+            .collect();
+        println!("  the node appended {}", appended.join(", "));
+        let lags: Vec<String> =
+            views.lag_after_append.iter().map(|(name, lag)| format!("{name} {lag}")).collect();
+        println!(
+            "  in step, updated in each append's own commit: lag as the appends returned: {}",
+            lags.join(", ")
+        );
+        println!(
+            "  read-your-writes: wait_for({}, offset {}) returned once the view reflected it",
+            views.waited.0, views.waited.1
+        );
+        println!("  entry_counts, per log:");
+        let rows: Vec<Row> = views
+            .counts
+            .iter()
+            .map(|(name, log, entries, bytes)| Row {
+                cells: vec![name.clone(), log.to_string(), entries.to_string(), bytes.to_string()],
+                json: Value::Null,
+            })
+            .collect();
+        Self::table(&["author", "log", "entries", "payload bytes"], &rows);
+        let latest: Vec<String> = views
+            .latest
+            .iter()
+            .map(|(name, log, seq, offset)| format!("{name}/{log} seq {seq} (offset {offset})"))
+            .collect();
+        println!("  latest_by_topic under \"{}\": {}", views.topic, latest.join(", "));
+        let settings: Vec<String> = views
+            .settings
+            .iter()
+            .map(|(name, value, offset)| format!("{name} = {value} (offset {offset})"))
+            .collect();
+        println!("  settings, the latest value per key: {}", settings.join(", "));
+        let (view, from, to) = &views.bump;
+        println!(
+            "  version bump: reopened with {view} at version {to} (its state built by version \
+             {from}): {}; its reader refused: {}",
+            views.bumped_state, views.refused
+        );
+        let (entries, batches, batch) = views.rebuilt;
+        println!(
+            "  catch_up() rebuilt it from {entries} entries in {batches} committed batches of at \
+             most {batch}: ready, equal to before"
+        );
+        println!("  reopened: every view ready, lag 0, the counts equal what was appended:");
+        let rows: Vec<Row> = views.after_reopen.iter().map(ViewRow::cells).collect();
+        Self::table(&VIEW_HEADER, &rows);
+    }
+}
+
+/// What the demo's views step did: plain values.
+#[derive(Default)]
+pub(crate) struct ViewsDemo {
+    /// The views opened: name and mode.
+    pub(crate) opened: Vec<(String, String)>,
+    /// Entries in the log when the views were opened: each was built from them.
+    pub(crate) built_from: u64,
+    /// What the node appended: (log id, payload, arrival offset).
+    pub(crate) appended: Vec<(u64, String, u64)>,
+    /// Each view kept in step, with its lag right after the appends returned.
+    pub(crate) lag_after_append: Vec<(String, u64)>,
+    /// The read-your-writes wait: the view and the offset waited for.
+    pub(crate) waited: (String, u64),
+    /// Entry counts per log: (author name, log id, entries, payload bytes).
+    pub(crate) counts: Vec<(String, u64, u64, u64)>,
+    /// The topic's name.
+    pub(crate) topic: String,
+    /// The latest entry per author under the topic: (author name, log id, seq, offset).
+    pub(crate) latest: Vec<(String, u64, u64, u64)>,
+    /// The settings index: (name, value, offset).
+    pub(crate) settings: Vec<(String, String, u64)>,
+    /// The version bump: the view, the version that built its state, the new version.
+    pub(crate) bump: (String, u32, u32),
+    /// The bumped view's state as reported right after reopening.
+    pub(crate) bumped_state: String,
+    /// Why its reader was refused.
+    pub(crate) refused: String,
+    /// The rebuild: entries reduced, batches committed, entries per batch at most.
+    pub(crate) rebuilt: (u64, u64, usize),
+    /// After the final reopen: every view.
+    pub(crate) after_reopen: Vec<ViewRow>,
+}
+
+impl ViewsDemo {
+    fn to_json(&self) -> Value {
+        let opened: Vec<Value> =
+            self.opened.iter().map(|(name, mode)| json!({ "view": name, "mode": mode })).collect();
+        let appended: Vec<Value> = self
+            .appended
+            .iter()
+            .map(|(log, payload, offset)| json!({ "log": log, "payload": payload, "offset": offset }))
+            .collect();
+        let lags: serde_json::Map<String, Value> =
+            self.lag_after_append.iter().map(|(name, lag)| (name.clone(), json!(lag))).collect();
+        let counts: Vec<Value> = self
+            .counts
+            .iter()
+            .map(|(name, log, entries, bytes)| {
+                json!({ "author": name, "log": log, "entries": entries, "payload_bytes": bytes })
+            })
+            .collect();
+        let latest: Vec<Value> = self
+            .latest
+            .iter()
+            .map(|(name, log, seq, offset)| {
+                json!({ "author": name, "log": log, "seq": seq, "offset": offset })
+            })
+            .collect();
+        let settings: Vec<Value> = self
+            .settings
+            .iter()
+            .map(|(name, value, offset)| json!({ "key": name, "value": value, "offset": offset }))
+            .collect();
+        json!({
+            "opened": opened,
+            "built_from": self.built_from,
+            "appended": appended,
+            "lag_after_append": lags,
+            "waited_for": { "view": self.waited.0, "offset": self.waited.1 },
+            "entry_counts": counts,
+            "latest_by_topic": { "topic": self.topic, "latest": latest },
+            "settings": settings,
+            "version_bump": {
+                "view": self.bump.0,
+                "from": self.bump.1,
+                "to": self.bump.2,
+                "state_on_reopen": self.bumped_state,
+                "reader_refused": self.refused,
+                "rebuilt_entries": self.rebuilt.0,
+                "batches": self.rebuilt.1,
+                "batch_size": self.rebuilt.2,
+                "equal_to_before": true,
+            },
+            "after_reopen": self.after_reopen.iter().map(ViewRow::to_json).collect::<Vec<_>>(),
+            "verification": "passed",
+        })
     }
 }

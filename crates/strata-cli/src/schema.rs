@@ -7,9 +7,16 @@ use strata::{ColumnDescriptor, Schema};
 use crate::error::CliError;
 
 /// Every schema the CLI is built with. A schema crate (the KV store, the logs, …) joins by
-/// adding its descriptor here.
-pub(crate) const SCHEMAS: &[Schema] =
-    &[strata::node::SCHEMA, strata::kv::SCHEMA, strata::log::SCHEMA];
+/// adding its descriptor here. The views' registry comes from `strata::views`; the columns of the
+/// demo's views (the built-in ones and the settings index) are described by the CLI, which
+/// defines those views.
+pub(crate) const SCHEMAS: &[Schema] = &[
+    strata::node::SCHEMA,
+    strata::kv::SCHEMA,
+    strata::log::SCHEMA,
+    strata::views::SCHEMA,
+    crate::views::DEMO_VIEWS_SCHEMA,
+];
 
 /// The schema that declares the column named `name`, and the column's descriptor.
 pub(crate) fn lookup(name: &str) -> Option<(&'static Schema, &'static ColumnDescriptor)> {
@@ -122,6 +129,13 @@ mod tests {
     fn every_log_column_is_known() {
         for column in strata::log::COLUMNS {
             assert_eq!(owner(column.name()), Some("log"), "{column}");
+        }
+    }
+
+    #[test]
+    fn every_views_column_is_known() {
+        for column in crate::views::columns() {
+            assert_eq!(owner(column.name()), Some("views"), "{column}");
         }
     }
 

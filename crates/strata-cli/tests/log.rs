@@ -1,5 +1,8 @@
 //! `strata log` as a user runs it, on the logs the demo writes: authors, entries, topics, and a
 //! verification that passes on the demo and fails, naming the log, once a chain is broken.
+//!
+//! The demo's peers (alice and bob) send 9 entries in 3 logs; in its views step the node appends
+//! 4 of its own, in 2 logs: 13 entries in 5 logs of 3 authors.
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +42,14 @@ fn author(summary: &Value, name: &str) -> String {
     found["author"].as_str().unwrap().to_owned()
 }
 
+/// The node's own author (it appends in the demo's views step), in hex.
+fn node_author(db: &Path) -> String {
+    let json = log_json(db, &["authors"]);
+    let authors = json["authors"].as_array().unwrap();
+    let node = authors.iter().find(|a| a["logs"].as_array().unwrap().iter().any(|l| l["log"] == 2));
+    node.unwrap()["author"].as_str().unwrap().to_owned()
+}
+
 fn log_json(db: &Path, args: &[&str]) -> Value {
     json_of(&strata().arg("log").args(args).arg("--json").arg("--db").arg(db).output().unwrap())
 }
@@ -55,18 +66,20 @@ fn the_demo_exchanges_logs_and_refuses_forgeries() {
     assert_eq!(kinds, ["BadSignature", "BadSignature", "SeqGap"]);
     assert!(log["rejected"][0]["error"].as_str().unwrap().starts_with("entry 1 of the batch: "));
     assert_eq!(log["rejected"][2]["error"], "seq gap: the log's next seq is 0, the entry has 2");
-    assert_eq!((log["ingested"].as_u64(), log["stream_len"].as_u64()), (Some(9), Some(9)));
-    assert_eq!(log["verified_logs"], 3);
+    assert_eq!((log["ingested"].as_u64(), log["stream_len"].as_u64()), (Some(9), Some(13)));
+    assert_eq!(log["verified_logs"], 5);
     assert_eq!(
         log["heights_after_reopen"],
         serde_json::json!([
             { "author": "alice", "log": 0, "height": 3, "entries": 4 },
             { "author": "bob", "log": 0, "height": 2, "entries": 3 },
             { "author": "bob", "log": 1, "height": 1, "entries": 2 },
+            { "author": "node", "log": 0, "height": 0, "entries": 1 },
+            { "author": "node", "log": 2, "height": 2, "entries": 3 },
         ])
     );
     // The log columns are counted beside the node's and the KV store's.
-    assert_eq!(summary["keys_per_column"]["log_headers"], 9);
+    assert_eq!(summary["keys_per_column"]["log_headers"], 13);
     assert_eq!(summary["keys_per_column"]["log_topics"], 2);
 
     // The same authors every run: their keys come from fixed seeds.
@@ -83,7 +96,7 @@ fn the_demo_exchanges_logs_and_refuses_forgeries() {
         .stdout(predicate::str::contains("repeated: true"))
         .stdout(predicate::str::contains(": BadSignature (entry 1 of the batch: bad signature"))
         .stdout(predicate::str::contains(": SeqGap (seq gap"))
-        .stdout(predicate::str::contains("the arrival stream holds 9 entries"))
+        .stdout(predicate::str::contains("the arrival stream holds 13 entries"))
         .stdout(predicate::str::contains("strata log authors --db"))
         .stdout(predicate::str::contains("strata log verify --db"));
 }
@@ -94,11 +107,12 @@ fn authors_and_topics_read_the_demo_logs() {
     let (db, summary) = demo(&dir);
     let (alice, bob) = (author(&summary, "alice"), author(&summary, "bob"));
 
+    let node = node_author(&db);
     let json = log_json(&db, &["authors"]);
-    assert_eq!((json["logs"].as_u64(), json["entries"].as_u64()), (Some(3), Some(9)));
+    assert_eq!((json["logs"].as_u64(), json["entries"].as_u64()), (Some(5), Some(13)));
     let authors = json["authors"].as_array().unwrap();
     let listed: Vec<&str> = authors.iter().map(|a| a["author"].as_str().unwrap()).collect();
-    let mut expected = [alice.as_str(), bob.as_str()];
+    let mut expected = [alice.as_str(), bob.as_str(), node.as_str()];
     expected.sort_unstable();
     assert_eq!(listed, expected);
     let bobs = authors.iter().find(|a| a["author"] == bob.as_str()).unwrap();
@@ -122,7 +136,7 @@ fn authors_and_topics_read_the_demo_logs() {
         .assert()
         .success()
         .stdout(predicate::str::contains(&alice))
-        .stdout(predicate::str::contains("2 author(s), 3 log(s), 9 entries"));
+        .stdout(predicate::str::contains("3 author(s), 5 log(s), 13 entries"));
 
     // One topic naming both authors' posts.
     let json = log_json(&db, &["topics"]);
@@ -253,12 +267,12 @@ fn verify_passes_on_the_demo_and_names_a_broken_log() {
         .arg(&db)
         .assert()
         .success()
-        .stdout(predicate::str::contains("verified 3 log(s) of 2 author(s), 9 entries"))
+        .stdout(predicate::str::contains("verified 5 log(s) of 3 author(s), 13 entries"))
         .stdout(predicate::str::contains(": 0 broken"));
     let json = log_json(&db, &["verify", "--ed25519"]);
     assert_eq!(
         json["totals"],
-        serde_json::json!({ "authors": 2, "logs": 3, "entries": 9, "broken": 0 })
+        serde_json::json!({ "authors": 3, "logs": 5, "entries": 13, "broken": 0 })
     );
     assert_eq!(json["signatures_checked"], true);
     assert!(json["logs"].as_array().unwrap().iter().all(|l| l["ok"] == true));
@@ -294,7 +308,7 @@ fn verify_passes_on_the_demo_and_names_a_broken_log() {
         .stdout(predicate::str::contains(format!("broken: author {alice} log 0")))
         .stdout(predicate::str::contains("seq 2: gap after seq 0"))
         .stdout(predicate::str::contains(": 1 broken"))
-        .stderr(predicate::str::contains("1 of 3 log(s) are broken"));
+        .stderr(predicate::str::contains("1 of 5 log(s) are broken"));
 
     // Overwriting a log's state breaks it too: bob's profile log now claims more than it holds.
     let bob_key = Author(hex::decode(&bob).unwrap().try_into().unwrap());
