@@ -31,19 +31,41 @@
 //! and inserted into a store opened with `NoVerification` (`strata`), or signed by ed25519 and
 //! verified with `Ed25519` (`strata_ed25519`). Reads run after a flush, on table files.
 //!
+//! ## Views
+//!
+//! Views (`strata_views`) are measured against the log store without them, both on RocksDB opened
+//! with the log's, the view registry's and the built-in views' columns (`strata_log::COLUMNS`,
+//! `strata_views::COLUMNS`, `strata_views::builtin::COLUMNS`), with the same options:
+//!
+//! | group | one element |
+//! |---|---|
+//! | `append_view_sync_{1,16}_thread(s)` | one synced append, as in `append_sync_*`, to a log store keeping `builtin::EntryCounts` in step (`strata_view`: updated in every commit; opened without the background worker and caught up before timing, so the view is attached) against one without views (`strata`) |
+//! | `rebuild_10k` | one entry of a rebuild of `EntryCounts` (kept behind, no worker) over a 10 000-entry log of 64 authors, one log each, appended in turn: `rebuild("entry_counts")` then `catch_up()` (`rebuild`), against one entry of a `stream(None)` walk of the same log reading every entry (`stream`) |
+//!
+//! Then, outside criterion's timing (`view_lag`, run when no filter is given or the filter, read
+//! as plain text with `|` between alternatives, occurs in `view_lag`): `EntryCounts` kept behind
+//! by the background worker while 1 and then 16 threads append synced, as fast as they go, for
+//! three seconds. The main thread samples `lag("entry_counts")` every millisecond meanwhile;
+//! then each thread times `wait_for` of its last append.
+//!
+//! ## Output
+//!
 //! Every group's throughput is in elements, so a ratio of throughputs is a ratio per append,
-//! entry or author. After criterion's own report the benchmark prints the ratio table of
-//! `docs/performance.md`: per side the median of criterion's measured samples, Strata ÷ raw, the
-//! targets, and for the append groups how many appends each WAL sync carried on each side
-//! (RocksDB's own count, `rocksdb.stats`).
+//! entry or author. After criterion's own report the benchmark prints the ratio tables of
+//! `docs/performance.md`: per side the median of criterion's measured samples, Strata ÷ raw (with
+//! the view ÷ without), the targets, and for the append groups how many appends each WAL sync
+//! carried on each side (RocksDB's own count, `rocksdb.stats`); then the lag figures: median,
+//! 99th percentile and largest lag sampled, in entries, and the longest `wait_for`.
 //!
 //! ```sh
 //! cargo bench --bench log
 //! cargo bench --bench log -- append_sync   # only the groups whose names contain `append_sync`
+//! cargo bench --bench log -- 'append_view|rebuild|view_lag'   # only the views' part
 //! ```
 //!
 //! Without `--bench` (as `cargo test --all-targets` runs it) criterion runs every function once,
-//! at smoke scale (logs of 200 entries, 100 authors, batches of 100), and no table is printed.
+//! at smoke scale (logs of 200 entries, 100 authors, batches of 100, 20 ms of appends for the
+//! lag), and no table is printed.
 
 #![expect(clippy::cast_precision_loss, reason = "throughputs and ratios are shown as floats")]
 
@@ -51,7 +73,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -69,6 +91,8 @@ use strata_log::schema::{
 use strata_log::{
     Author, Ed25519, Ed25519Signer, Entry, LogConfig, LogStore, NoVerification, Signer, Unsigned,
 };
+use strata_views::builtin::{self, EntryCounts};
+use strata_views::{Phase, Views, ViewsBuilder};
 use tempfile::TempDir;
 
 /// Bytes of every appended payload: a typical peer-to-peer operation.
@@ -77,6 +101,14 @@ const PAYLOAD: usize = 256;
 const SYNC_THREADS: [usize; 4] = [1, 4, 16, 64];
 /// Thread counts of the unsynced append groups.
 const WAL_THREADS: [usize; 2] = [1, 4];
+/// Thread counts of the synced append groups with a view kept in step.
+const VIEW_THREADS: [usize; 2] = [1, 16];
+/// Thread counts of the lag measurement of a view kept behind.
+const LAG_THREADS: [usize; 2] = [1, 16];
+/// Seconds of appends per lag measurement (under `cargo bench`).
+const LAG_SECONDS: u64 = 3;
+/// How often the lag is sampled while threads append.
+const LAG_EVERY: Duration = Duration::from_millis(1);
 /// Criterion samples per function (criterion's minimum); the ratio table reads the last this many
 /// samples each function recorded, which are the measured ones (warm-up comes first).
 const SAMPLES: usize = 10;
@@ -88,6 +120,8 @@ const COUNTER_KEY: [u8; 1] = [0];
 
 /// The log store as this benchmark opens it.
 type Store = LogStore<RocksDb>;
+/// A log store with views, as this benchmark opens it.
+type ViewStore = Views<RocksDb>;
 
 /// How much data a run uses.
 #[derive(Clone, Copy)]
@@ -167,8 +201,9 @@ impl Data {
 /// The throughputs each benchmark recorded, for the ratio table.
 static RECORDED: Rates = Rates::new();
 
-/// Appends per WAL sync in each append group, `(strata, rocksdb)`, for the ratio table.
-static PER_SYNC: Mutex<BTreeMap<String, (f64, f64)>> = Mutex::new(BTreeMap::new());
+/// Appends per WAL sync of each side of each append group, by `group/side`, for the ratio
+/// tables.
+static PER_SYNC: Mutex<BTreeMap<String, f64>> = Mutex::new(BTreeMap::new());
 
 /// Runs `routine` as criterion's timing loop for `group/name`, recording each sample's
 /// throughput (see [`Rates::bench`]).
@@ -457,7 +492,6 @@ fn append_groups(
         let name = format!("{prefix}_{threads}_thread{}", if threads == 1 { "" } else { "s" });
         let mut group = c.benchmark_group(&name);
         group.throughput(Throughput::Elements(threads as u64)).sampling_mode(SamplingMode::Flat);
-        let mut per_sync = BTreeMap::new();
         for &(side, appender) in sides {
             // The ed25519 signer is measured from one thread only.
             if side.ends_with("ed25519") && threads > 1 {
@@ -470,15 +504,12 @@ fn append_groups(
             });
             let appended = (appender.appended() - before) as f64;
             if let Some((_, syncs)) = wal_interval(appender.db()).filter(|&(_, s)| s > 0.0) {
-                per_sync.insert(side, appended / syncs);
+                PER_SYNC
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(format!("{name}/{side}"), appended / syncs);
             }
             settle(appender.db());
-        }
-        if let (Some(&strata), Some(&raw)) = (per_sync.get("strata"), per_sync.get("rocksdb")) {
-            PER_SYNC
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(name.clone(), (strata, raw));
         }
         group.finish();
     }
@@ -838,6 +869,261 @@ fn raw_insert_strata_keys(db: &DB, entries: &[Entry], options: &WriteOptions) {
     db.write_opt(batch, options).expect("write");
 }
 
+/// The columns of a database holding a log store with views: the log's, the view registry's and
+/// the built-in views' (`EntryCounts` among them).
+fn view_columns() -> Vec<strata::Column> {
+    [&strata_log::COLUMNS[..], &strata_views::COLUMNS, &builtin::COLUMNS].concat()
+}
+
+/// Opens RocksDB at `path` with the log's, the registry's and the built-in views' columns.
+fn open_view_db(path: &Path) -> RocksDb {
+    RocksDb::open(&strata_bench_support::config(path), &view_columns()).expect("open RocksDB")
+}
+
+/// Opens the views of `builder` over a log store at `path`, checking peers' entries with
+/// `NoVerification`.
+fn open_views(path: &Path, builder: ViewsBuilder<RocksDb>, config: LogConfig) -> ViewStore {
+    builder.open(open_view_db(path), NoVerification, config).expect("open the views")
+}
+
+/// The entries `EntryCounts` has counted for `authors`, all together.
+fn counted(views: &ViewStore, authors: &[Unsigned]) -> u64 {
+    let reader = views.reader(EntryCounts::NAME).expect("a ready view");
+    let totals = authors.iter().map(|signer| EntryCounts::author(&reader, &signer.0));
+    totals.map(|totals| totals.expect("read").map_or(0, |totals| totals.entries)).sum()
+}
+
+/// Synced appends through a log store keeping `EntryCounts` in step, against the same appends
+/// to a log store without views; both on RocksDB opened with the same columns and options.
+fn view_append_groups(c: &mut Criterion, data: &Data) {
+    let dir = temp_dir();
+    let plain_db = open_view_db(&dir.path().join("strata"));
+    let plain = LogStore::with_config(plain_db, NoVerification, LogConfig::default())
+        .expect("open the log store");
+    let builder = Views::builder().in_step(EntryCounts).background(false);
+    let views = open_views(&dir.path().join("strata_view"), builder, LogConfig::default());
+    // A new view starts by rebuilding (here from an empty log): it joins the log's commits once
+    // caught up.
+    views.catch_up().expect("catch up");
+    assert!(views.status(EntryCounts::NAME).expect("a view").attached, "the view is in step");
+    let signers = || data.unsigned.iter().map(|s| s as &dyn Signer).collect();
+    let strata = StrataAppender::new(&plain, signers(), data);
+    let strata_view = StrataAppender::new(views.log(), signers(), data);
+    let sides: [(&str, &dyn Appender); 2] = [("strata", &strata), ("strata_view", &strata_view)];
+    append_groups(c, "append_view_sync", &VIEW_THREADS, &sides);
+    // Still in step, and every append counted.
+    let status = views.status(EntryCounts::NAME).expect("a view");
+    assert!(status.attached && status.lag == 0, "the view stayed in step: {status:?}");
+    assert_eq!(counted(&views, &data.unsigned), strata_view.appended());
+}
+
+/// Rebuilding `EntryCounts` over a log (`rebuild` then `catch_up`, no worker), against one walk
+/// of the same log by `stream(None)` reading every entry.
+fn rebuild_group(c: &mut Criterion, data: &Data, scale: Scale) {
+    let dir = temp_dir();
+    // The log is written unsynced, for speed: the rebuild reads it and commits as it always does.
+    let config = LogConfig::default().durability(Durability::Wal);
+    let builder = Views::builder().behind(EntryCounts).background(false);
+    let views = open_views(dir.path(), builder, config);
+    let log = views.log();
+    let authors = &data.unsigned;
+    for n in 0..scale.log {
+        let payload = &data.payloads[n % data.payloads.len()];
+        log.append(&authors[n % authors.len()], 0, payload, None).expect("append");
+    }
+    views.catch_up().expect("catch up");
+    flush_and_settle(log.database().rocksdb());
+    let walk = || {
+        let mut entries = 0;
+        for item in log.stream(None).expect("stream") {
+            black_box(item.expect("an entry"));
+            entries += 1;
+        }
+        entries
+    };
+    assert_eq!(walk(), scale.log);
+    let name = "rebuild_10k";
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(scale.log as u64)).sampling_mode(SamplingMode::Flat);
+    bench(&mut group, name, "rebuild", scale.log as u64, |iters| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            views.rebuild(EntryCounts::NAME).expect("rebuild");
+            views.catch_up().expect("catch up");
+        }
+        start.elapsed()
+    });
+    bench(&mut group, name, "stream", scale.log as u64, |iters| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(walk());
+        }
+        start.elapsed()
+    });
+    group.finish();
+    let status = views.status(EntryCounts::NAME).expect("a view");
+    assert!(status.phase == Phase::Ready && status.lag == 0, "rebuilt: {status:?}");
+    assert_eq!(counted(&views, authors), scale.log as u64);
+}
+
+/// Lag of a view kept behind while threads append, synced, as fast as they go.
+#[derive(Debug)]
+struct Lag {
+    /// Appending threads.
+    threads: usize,
+    /// How long they appended.
+    appending: Duration,
+    /// Appends made.
+    appended: u64,
+    /// `lag("entry_counts")`, sampled every [`LAG_EVERY`] while they appended.
+    samples: Vec<u64>,
+    /// The longest any thread's `wait_for` its last append took.
+    wait: Duration,
+}
+
+impl Lag {
+    /// The sample at `percent` per cent of the sorted samples (50: the median; 100: the largest).
+    fn percentile(&self, percent: usize) -> u64 {
+        let mut sorted = self.samples.clone();
+        sorted.sort_unstable();
+        let at = (sorted.len().saturating_sub(1) * percent + 50) / 100;
+        sorted.get(at).copied().unwrap_or(0)
+    }
+}
+
+/// Every lag measured, for the views table.
+static LAGS: Mutex<Vec<Lag>> = Mutex::new(Vec::new());
+
+/// The benchmark filter criterion was given: the first argument that is neither an option nor an
+/// option's value, and whether `--exact` was passed.
+fn filter() -> (Option<String>, bool) {
+    const VALUED: [&str; 19] = [
+        "-c",
+        "--color",
+        "-s",
+        "--save-baseline",
+        "-b",
+        "--baseline",
+        "--baseline-lenient",
+        "--format",
+        "--profile-time",
+        "--load-baseline",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--plotting-backend",
+        "--output-format",
+    ];
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let exact = args.iter().any(|arg| arg == "--exact");
+    let mut skip_value = false;
+    for arg in args {
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        if arg.starts_with('-') {
+            skip_value = VALUED.contains(&arg.as_str());
+            continue;
+        }
+        return (Some(arg), exact);
+    }
+    (None, exact)
+}
+
+/// Whether the lag measurement, named `view_lag`, is selected: no filter, or one of the filter's
+/// `|`-separated alternatives found in `view_lag` (criterion's filter is a regular expression;
+/// this reads it as plain text).
+fn lag_selected() -> bool {
+    const NAME: &str = "view_lag";
+    match filter() {
+        (None, _) => true,
+        (Some(filter), true) => filter == NAME,
+        (Some(filter), false) => {
+            filter.split('|').any(|alt| NAME.contains(alt.trim_matches(['^', '$'])))
+        }
+    }
+}
+
+/// Runs `threads` threads appending to `EntryCounts`' log (kept behind, by the worker) for
+/// `duration`, sampling the view's lag; then each waits for its last append.
+fn measure_lag(data: &Data, threads: usize, duration: Duration) -> Lag {
+    let dir = temp_dir();
+    let builder = Views::builder().behind(EntryCounts);
+    let views = open_views(dir.path(), builder, LogConfig::default());
+    // Built (from an empty log) before the appends start; the worker runs alongside.
+    views.catch_up().expect("catch up");
+    assert_eq!(views.status(EntryCounts::NAME).expect("a view").phase, Phase::Ready);
+    let running = AtomicUsize::new(threads);
+    let ready = Barrier::new(threads + 1);
+    let (samples, appending, results) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| {
+                let (views, running, ready) = (&views, &running, &ready);
+                scope.spawn(move || {
+                    let signer = &data.unsigned[thread];
+                    ready.wait();
+                    let start = Instant::now();
+                    let mut appended = 0;
+                    let mut last = None;
+                    while start.elapsed() < duration {
+                        let payload = &data.payloads[appended % data.payloads.len()];
+                        last = Some(views.log().append(signer, 0, payload, None).expect("append"));
+                        appended += 1;
+                    }
+                    running.fetch_sub(1, Ordering::Relaxed);
+                    let last = last.expect("an append");
+                    let waiting = Instant::now();
+                    let timeout = Duration::from_secs(60);
+                    views.wait_for(EntryCounts::NAME, last.offset, timeout).expect("wait_for");
+                    (appended as u64, waiting.elapsed())
+                })
+            })
+            .collect();
+        ready.wait();
+        let start = Instant::now();
+        let mut samples = Vec::new();
+        while running.load(Ordering::Relaxed) > 0 {
+            samples.push(views.lag(EntryCounts::NAME).expect("lag"));
+            std::thread::sleep(LAG_EVERY);
+        }
+        let appending = start.elapsed();
+        let results: Vec<_> =
+            handles.into_iter().map(|handle| handle.join().expect("an appender")).collect();
+        (samples, appending, results)
+    });
+    let appended = results.iter().map(|&(n, _)| n).sum();
+    let wait = results.iter().map(|&(_, wait)| wait).max().unwrap_or_default();
+    views.catch_up().expect("catch up");
+    assert_eq!(counted(&views, &data.unsigned), appended);
+    Lag { threads, appending, appended, samples, wait }
+}
+
+/// The lag measurements, when selected by the filter: [`LAG_SECONDS`] of appends per thread
+/// count, or a moment at smoke scale.
+fn lag_runs(data: &Data, scale: Scale) {
+    if !lag_selected() {
+        return;
+    }
+    let duration =
+        if scale.full { Duration::from_secs(LAG_SECONDS) } else { Duration::from_millis(20) };
+    for threads in LAG_THREADS {
+        let lag = measure_lag(data, threads, duration);
+        eprintln!(
+            "view_lag/{threads}: {} appends in {:.1?}, lag median {} max {}, wait_for {:.1?}",
+            lag.appended,
+            lag.appending,
+            lag.percentile(50),
+            lag.percentile(100),
+            lag.wait
+        );
+        LAGS.lock().unwrap_or_else(PoisonError::into_inner).push(lag);
+    }
+}
+
 /// Every group, then (under `cargo bench`) the ratio table.
 fn benches(c: &mut Criterion) {
     let scale = Scale::from_args();
@@ -849,13 +1135,19 @@ fn benches(c: &mut Criterion) {
     heights_group(c, &reads);
     drop(reads);
     insert_group(c, &data, scale);
+    view_append_groups(c, &data);
+    rebuild_group(c, &data, scale);
+    lag_runs(&data, scale);
     if scale.full {
-        println!("\n{}", ratio_table());
+        for table in [ratio_table(), views_table()].into_iter().flatten() {
+            print!("\n{table}");
+        }
     }
 }
 
-/// The markdown ratio table: Strata ÷ raw per workload, with the targets.
-fn ratio_table() -> String {
+/// The markdown ratio table: Strata ÷ raw per workload, with the targets (none if no group of it
+/// ran).
+fn ratio_table() -> Option<String> {
     let per_sync = PER_SYNC.lock().unwrap_or_else(PoisonError::into_inner);
     let mut rows: Vec<(String, &str, Option<f64>)> = Vec::new();
     for threads in SYNC_THREADS {
@@ -877,9 +1169,11 @@ fn ratio_table() -> String {
         "| workload | strata | rocksdb | strata ÷ rocksdb | target | rocksdb, Strata's keys | strata ÷ Strata's keys | appends per WAL sync (strata / rocksdb) |\n|---|---|---|---|---|---|---|---|\n",
     );
     let dash = || "—".to_owned();
+    let mut any = false;
     for (group, strata, target) in rows {
         let rate_of = |side: &str| RECORDED.median(&format!("{group}/{side}"), SAMPLES);
         let (Some(a), Some(b)) = (rate_of(strata), rate_of("rocksdb")) else { continue };
+        any = true;
         let ratio = a / b;
         let verdict = match target {
             Some(target) if ratio >= target => format!("≥ {target} met"),
@@ -889,8 +1183,9 @@ fn ratio_table() -> String {
         let (keys, keys_ratio) = rate_of("rocksdb_strata_keys")
             .map_or_else(|| (dash(), dash()), |k| (format_rate(k), format!("{:.2}", a / k)));
         let label = if strata == "strata" { group.clone() } else { format!("{group} (ed25519)") };
-        let syncs = match per_sync.get(&group) {
-            Some((s, r)) if strata == "strata" => format!("{s:.1} / {r:.1}"),
+        let syncs_of = |side: &str| per_sync.get(&format!("{group}/{side}")).copied();
+        let syncs = match (syncs_of("strata"), syncs_of("rocksdb")) {
+            (Some(s), Some(r)) if strata == "strata" => format!("{s:.1} / {r:.1}"),
             _ => dash(),
         };
         writeln!(
@@ -901,7 +1196,76 @@ fn ratio_table() -> String {
         )
         .expect("write to a string");
     }
-    table
+    any.then_some(table)
+}
+
+/// The markdown table of the views' workloads — with the view ÷ without, with the targets — and
+/// of the lag of a view kept behind (none if none of them ran).
+fn views_table() -> Option<String> {
+    let per_sync = PER_SYNC.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut rows: Vec<(String, String, &str, &str, f64)> = Vec::new();
+    for threads in VIEW_THREADS {
+        let group =
+            format!("append_view_sync_{threads}_thread{}", if threads == 1 { "" } else { "s" });
+        rows.push((group.clone(), group, "strata_view", "strata", 0.75));
+    }
+    let label = "rebuild_10k (rebuild ÷ `stream` walk)".to_owned();
+    rows.push(("rebuild_10k".to_owned(), label, "rebuild", "stream", 0.5));
+    let mut table = String::from(
+        "| workload | with the view | without | with ÷ without | target | appends per WAL sync (with / without) |\n|---|---|---|---|---|---|\n",
+    );
+    let mut any = false;
+    for (group, label, with, without, target) in rows {
+        let rate_of = |side: &str| RECORDED.median(&format!("{group}/{side}"), SAMPLES);
+        let (Some(a), Some(b)) = (rate_of(with), rate_of(without)) else { continue };
+        any = true;
+        let ratio = a / b;
+        let verdict = if ratio >= target {
+            format!("≥ {target} met")
+        } else {
+            format!("**≥ {target} missed**")
+        };
+        let syncs_of = |side: &str| per_sync.get(&format!("{group}/{side}")).copied();
+        let syncs = match (syncs_of(with), syncs_of(without)) {
+            (Some(w), Some(o)) => format!("{w:.1} / {o:.1}"),
+            _ => "—".to_owned(),
+        };
+        writeln!(
+            table,
+            "| {label} | {} | {} | {ratio:.2} | {verdict} | {syncs} |",
+            format_rate(a),
+            format_rate(b)
+        )
+        .expect("write to a string");
+    }
+    let lags = LAGS.lock().unwrap_or_else(PoisonError::into_inner);
+    if !lags.is_empty() {
+        if any {
+            table.push('\n');
+        }
+        any = true;
+        table.push_str(
+            "| `EntryCounts` kept behind (worker on), synced appends | appends | lag samples | median lag | 99th percentile | max lag | `wait_for` the last append |\n|---|---|---|---|---|---|---|\n",
+        );
+        for lag in lags.iter() {
+            let threads = lag.threads;
+            writeln!(
+                table,
+                "| {threads} thread{} for {:.1?} | {} ({}) | {} | {} | {} | {} | {:.2?} |",
+                if threads == 1 { "" } else { "s" },
+                lag.appending,
+                lag.appended,
+                format_rate(lag.appended as f64 / lag.appending.as_secs_f64()),
+                lag.samples.len(),
+                lag.percentile(50),
+                lag.percentile(99),
+                lag.percentile(100),
+                lag.wait
+            )
+            .expect("write to a string");
+        }
+    }
+    any.then_some(table)
 }
 
 criterion::criterion_group! {

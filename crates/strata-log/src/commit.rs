@@ -9,6 +9,7 @@
 //! ([`Durability::Wal`]) there is nothing to gain from waiting: each writer commits its own writes
 //! directly, in turn.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use strata_core::{
@@ -48,6 +49,9 @@ pub(crate) struct Committer {
     group: GroupCommit<Staged, Vec<u64>, Failure>,
     /// Where offsets stand; only the writer committing touches it.
     offsets: Mutex<Offsets>,
+    /// `offsets.next`, readable without waiting for a commit in progress (which holds `offsets`
+    /// through its `fsync`).
+    published: AtomicU64,
     durability: Durability,
     window: u64,
 }
@@ -74,12 +78,14 @@ const TRIM_EXTRA: usize = 64;
 impl Committer {
     pub(crate) fn new(next_offset: u64, durability: Durability, window: u64) -> Self {
         let offsets = Mutex::new(Offsets { next: next_offset, trimmed_below: 0 });
-        Self { group: GroupCommit::new(), offsets, durability, window }
+        let published = AtomicU64::new(next_offset);
+        Self { group: GroupCommit::new(), offsets, published, durability, window }
     }
 
-    /// The next arrival offset to be assigned.
+    /// The next arrival offset to be assigned: one past the last committed entry. Does not wait
+    /// for a commit in progress.
     pub(crate) fn next_offset(&self) -> u64 {
-        lock(&self.offsets).next
+        self.published.load(Ordering::Acquire)
     }
 
     /// Runs `f` with the next arrival offset while no group can commit.
@@ -162,6 +168,7 @@ impl Committer {
         match outcome {
             Ok(()) => {
                 *offsets_now = Offsets { next: end, trimmed_below };
+                self.published.store(end, Ordering::Release);
                 if let Some(observer) = observer {
                     observer.committed(end);
                 }
@@ -175,6 +182,7 @@ impl Committer {
                     Ok(stored) if stored == start => start,
                     _ => end,
                 };
+                self.published.store(offsets_now.next, Ordering::Release);
                 Err(error)
             }
         }

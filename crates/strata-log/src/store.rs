@@ -232,7 +232,8 @@ impl<D: Database> LogStore<D> {
         &self.inner.db
     }
 
-    /// The arrival offset the next inserted entry will get.
+    /// One past the arrival offset of the last committed entry: the offset the next inserted
+    /// entry gets, unless a commit is in progress. Never waits for one.
     pub fn next_offset(&self) -> u64 {
         self.inner.committer.next_offset()
     }
