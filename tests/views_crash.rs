@@ -21,11 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strata::rocksdb::{RocksConfig, RocksDb};
-use strata::{Column, Cursor, Database, KeyRange, MemoryDb, Store, Temporal};
+use strata::{Column, Cursor, Database, KeyRange, MemoryDb, Temporal};
 use strata_log::{Author, BoxError, Entry, LogConfig, LogStore, NoVerification, Unsigned};
 use strata_testkit::crash::{Plan, run_killed, say};
 use strata_views::builtin::{self, EntryCounts, LatestByKey};
-use strata_views::{Phase, View, ViewRecord, ViewState, Views};
+use strata_views::{Committed, Phase, View, ViewRecord, ViewState, Views};
 
 const DIR_VAR: &str = "STRATA_VIEWS_CRASH_DIR";
 const SCENARIO_VAR: &str = "STRATA_VIEWS_CRASH_SCENARIO";
@@ -230,7 +230,7 @@ fn verify(
             ));
         }
         let fresh = MemoryDb::new(columns());
-        let mut state = Temporal::new(Store::new(&fresh));
+        let mut state = Temporal::new(Committed::new(&fresh));
         for (offset, entry) in entries.iter().take_while(|(offset, _)| *offset < record.since) {
             view.reduce(&mut state, *offset, entry).expect("reduce");
         }

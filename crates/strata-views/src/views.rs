@@ -13,7 +13,7 @@ use strata_log::{Entry, LogConfig, LogStore, Observer, ObserverError, Verifier};
 
 use crate::error::{ViewError, ViewResult};
 use crate::schema::{self, Mode, Phase, REGISTRY, ViewKey, ViewRecord};
-use crate::view::View;
+use crate::view::{Cache, Committed, View, ViewState};
 
 /// Entries one catch-up or rebuild batch reduces (and keys one clearing batch deletes) by default.
 pub const DEFAULT_BATCH: usize = 1024;
@@ -237,6 +237,7 @@ impl<D: Database + 'static> ViewsBuilder<D> {
                 changed: Condvar::new(),
                 readers: RwLock::new(()),
                 work: Mutex::new(()),
+                cache: Mutex::new(Cache::default()),
             });
         }
         Ok(slots)
@@ -314,6 +315,8 @@ struct Slot<D> {
     readers: RwLock<()>,
     /// Held by whoever advances the view outside the log's commits (the worker, a rebuild).
     work: Mutex<()>,
+    /// The committed values a view in step has read and written (used only while joined).
+    cache: Mutex<Cache>,
 }
 
 #[derive(Clone)]
@@ -569,6 +572,7 @@ impl<D: Database + 'static> Views<D> {
             transaction.put_entry(&slot.key, &record)?;
             db.apply_durable(&transaction, Durability::Sync)?;
             *status = Status { record, attached: false, error: None };
+            Cache::clear(&slot.cache);
             Ok(())
         };
         // Detached under the commit lock, so no commit updates it after its record says clearing.
@@ -672,7 +676,7 @@ fn advance<D: Database + 'static>(
             let end = log.next_offset();
             let mut record = status.record;
             if record.since < end {
-                let mut state = Temporal::new(Store::new(db));
+                let mut state = Temporal::new(Committed::new(db));
                 record.since =
                     reduce_from(log, slot, &mut state, record.since, end, Some(shared.batch))?;
                 // A view kept behind is ready once a batch reaches the end; one kept in step,
@@ -688,7 +692,7 @@ fn advance<D: Database + 'static>(
             match slot.mode {
                 Mode::Behind if record.phase == Phase::Rebuilding => {
                     record.phase = Phase::Ready;
-                    commit(db, slot, &mut Temporal::new(Store::new(db)), record)?;
+                    commit(db, slot, &mut Temporal::new(Committed::new(db)), record)?;
                     set_record(slot, record);
                     shared.report(name, &record, end);
                     Ok(true)
@@ -698,10 +702,11 @@ fn advance<D: Database + 'static>(
                     // Join the commits: reduce what arrived since the batch above under the
                     // commit lock, so that no entry lands between the last batch and the join.
                     log.exclusive(|next| -> ViewResult<()> {
-                        let mut state = Temporal::new(Store::new(db));
+                        let mut state = Temporal::new(Committed::new(db));
                         reduce_from(log, slot, &mut state, record.since, next, None)?;
                         record = ViewRecord { phase: Phase::Ready, since: next, ..record };
                         commit(db, slot, &mut state, record)?;
+                        Cache::clear(&slot.cache);
                         let mut status = lock(&slot.status);
                         status.record = record;
                         status.attached = true;
@@ -722,7 +727,7 @@ fn advance<D: Database + 'static>(
 fn reduce_from<D: Database + 'static>(
     log: &LogStore<D>,
     slot: &Slot<D>,
-    state: &mut Temporal<Store<&D>>,
+    state: &mut ViewState<'_, D>,
     since: u64,
     end: u64,
     limit: Option<usize>,
@@ -746,7 +751,7 @@ fn reduce_from<D: Database + 'static>(
 
 fn reduce<D: Database + 'static>(
     slot: &Slot<D>,
-    state: &mut Temporal<Store<&D>>,
+    state: &mut ViewState<'_, D>,
     offset: u64,
     entry: &Entry,
 ) -> ViewResult<()> {
@@ -762,7 +767,7 @@ fn reduce<D: Database + 'static>(
 fn commit<D: Database + 'static>(
     db: &D,
     slot: &Slot<D>,
-    state: &mut Temporal<Store<&D>>,
+    state: &mut ViewState<'_, D>,
     record: ViewRecord,
 ) -> ViewResult<()> {
     let mut transaction = state.take_shadow();
@@ -829,7 +834,6 @@ impl<D: Database + 'static> Observer<D> for Hook<D> {
     ) -> Result<(), ObserverError> {
         let Some((last, _)) = arrived.last() else { return Ok(()) };
         let next = last + 1;
-        let mut state: Option<Temporal<Store<&D>>> = None;
         for slot in &self.0.slots {
             let record = {
                 let status = lock(&slot.status);
@@ -843,18 +847,19 @@ impl<D: Database + 'static> Observer<D> for Hook<D> {
                 offset,
                 source,
             };
-            let state = state.get_or_insert_with(|| Temporal::new(Store::new(db)));
+            Cache::begin(&slot.cache);
+            let mut state = Temporal::new(Committed::cached(db, &slot.cache));
             for (offset, entry) in arrived {
                 slot.view
-                    .reduce(state, *offset, entry)
+                    .reduce(&mut state, *offset, entry)
                     .map_err(|source| refuse(*offset, source))?;
             }
+            let writes = state.take_shadow();
+            Cache::stage(&slot.cache, &writes);
+            transaction.merge(writes);
             transaction
                 .put_entry(&slot.key, &ViewRecord { since: next, ..record })
                 .map_err(|error| refuse(next - 1, Box::new(error)))?;
-        }
-        if let Some(mut state) = state {
-            transaction.merge(state.take_shadow());
         }
         Ok(())
     }
@@ -862,6 +867,9 @@ impl<D: Database + 'static> Observer<D> for Hook<D> {
     fn committed(&self, next_offset: u64) {
         for slot in &self.0.slots {
             let mut status = lock(&slot.status);
+            if status.attached {
+                Cache::landed(&slot.cache);
+            }
             if status.attached && status.record.since < next_offset {
                 status.record.since = next_offset;
                 drop(status);

@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use strata_core::{Column, Cursor, Database, KeyRange, MemoryDb, Store, Temporal};
+use strata_core::{Column, Cursor, Database, KeyRange, MemoryDb, Temporal};
 use strata_log::{Author, BoxError, Entry, LogConfig, LogStore, NoVerification, Unsigned};
 use strata_views::builtin::{self, EntryCounts, LatestByKey, LatestByTopic, Totals};
-use strata_views::{Phase, View, ViewError, ViewState, Views};
+use strata_views::{Committed, Phase, View, ViewError, ViewState, Views};
 
 const INDEX: Column = Column::new("model_index");
 const NAMES: [&str; 3] = [EntryCounts::NAME, LatestByTopic::NAME, "by_key"];
@@ -283,7 +283,7 @@ fn compare(world: &World, views: &Views<Arc<MemoryDb>>) {
             .collect();
         let fresh = MemoryDb::new(columns());
         let recomputed = view::<MemoryDb>(which, world.versions[which]);
-        let mut state = Temporal::new(Store::new(&fresh));
+        let mut state = Temporal::new(Committed::new(&fresh));
         for (offset, entry) in &basis {
             recomputed.reduce(&mut state, *offset, entry).unwrap();
         }

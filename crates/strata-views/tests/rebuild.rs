@@ -10,7 +10,7 @@ use strata_core::{Column, Database, Handle, MemoryDb, Store, Temporal};
 use strata_log::{Author, BoxError, Entry, LogConfig, LogStore, NoVerification, Unsigned};
 use strata_rocksdb::{RocksConfig, RocksDb};
 use strata_views::builtin::{self, AuthorCountsKey, EntryCounts, Totals};
-use strata_views::{Phase, Progress, View, ViewError, ViewState, Views};
+use strata_views::{Committed, Phase, Progress, View, ViewError, ViewState, Views};
 
 const ENTRIES: u64 = 3_000;
 const BATCH: usize = 200;
@@ -70,7 +70,7 @@ fn state_of(db: &impl Database) -> Vec<(Vec<u8>, Vec<u8>)> {
 /// The reduction of the whole log from scratch.
 fn from_scratch(log: &LogStore<RocksDb>) -> Vec<(Vec<u8>, Vec<u8>)> {
     let fresh = MemoryDb::new(columns());
-    let mut state = Temporal::new(Store::new(&fresh));
+    let mut state = Temporal::new(Committed::new(&fresh));
     for item in log.stream(None).unwrap() {
         let (offset, entry) = item.unwrap();
         View::<MemoryDb>::reduce(&EntryCounts, &mut state, offset, &entry).unwrap();
