@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strata::rocksdb::{RocksConfig, RocksDb};
-use strata::{Column, Cursor, Database, KeyRange, MemoryDb, Temporal};
+use strata::{Column, Database, MemoryDb, Temporal};
 use strata_log::{Author, BoxError, Entry, LogConfig, LogStore, NoVerification, Unsigned};
 use strata_testkit::crash::{Plan, run_killed, say};
 use strata_views::builtin::{self, EntryCounts, LatestByKey};
@@ -188,19 +188,6 @@ fn recompute_views(scenario: Scenario, version: u32) -> Vec<Box<dyn View<MemoryD
     vec![Box::new(Counts(version)), Box::new(index(version))]
 }
 
-fn contents(db: &impl Database, column: Column) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let range = KeyRange::all();
-    let mut cursor = db.cursor(column, &range).expect("cursor");
-    cursor.seek_to_first();
-    let mut out = Vec::new();
-    while let Some((k, v)) = cursor.item() {
-        out.push((k.to_vec(), v.to_vec()));
-        cursor.next();
-    }
-    cursor.status().expect("scan");
-    out
-}
-
 /// Checks every view on disk against its reduction from scratch; returns the violations and the
 /// records found.
 fn verify(
@@ -236,7 +223,9 @@ fn verify(
         }
         fresh.apply(&state.take_shadow()).expect("apply");
         for column in view.columns() {
-            if contents(&*db, column) != contents(&fresh, column) {
+            if strata_testkit::column_contents(&*db, column)
+                != strata_testkit::column_contents(&fresh, column)
+            {
                 violations.push(format!(
                     "{} ({:?} at since {}): column {} differs from the reduction from scratch",
                     view.name(),

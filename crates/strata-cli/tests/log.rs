@@ -4,9 +4,10 @@
 //! The demo's peers (alice and bob) send 9 entries in 3 logs; in its views step the node appends
 //! 4 of its own, in 2 logs: 13 entries in 5 logs of 3 authors.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::path::Path;
+
 use predicates::prelude::*;
 use serde_json::Value;
 use strata::log::schema::{EntryKey, HEADERS, LogKey};
@@ -14,26 +15,7 @@ use strata::log::{Author, LogState, LogStore, NoVerification};
 use strata::rocksdb::{RocksConfig, RocksDb};
 use strata::{AsKeyParts, Database, Store, Transaction, WriteLayer};
 
-fn strata() -> Command {
-    Command::cargo_bin("strata").expect("the strata binary is built")
-}
-
-fn json_of(output: &std::process::Output) -> Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// Runs a small demo into `dir/db`; returns its path and the demo's JSON summary.
-fn demo(dir: &tempfile::TempDir) -> (PathBuf, Value) {
-    let db = dir.path().join("db");
-    let output = strata()
-        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--json", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    let json = json_of(&output);
-    (db, json)
-}
+use common::{demo, json_of, strata};
 
 /// The demo author named `name`, in hex.
 fn author(summary: &Value, name: &str) -> String {

@@ -2,9 +2,10 @@
 //! table and as JSON, a rebuild that ends where it started, a view the CLI has no code for
 //! marked for its application, and clear errors for names and databases without views.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::path::Path;
+
 use predicates::prelude::*;
 use serde_json::{Value, json};
 use strata::log::{LogConfig, NoVerification};
@@ -13,26 +14,7 @@ use strata::views::Views;
 use strata::views::builtin::LatestByKey;
 use strata::{Column, Database};
 
-fn strata() -> Command {
-    Command::cargo_bin("strata").expect("the strata binary is built")
-}
-
-fn json_of(output: &std::process::Output) -> Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// Runs a small demo into `dir/db`; returns its path and the demo's JSON summary.
-fn demo(dir: &tempfile::TempDir) -> (PathBuf, Value) {
-    let db = dir.path().join("db");
-    let output = strata()
-        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--json", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    let json = json_of(&output);
-    (db, json)
-}
+use common::{demo, json_of, strata};
 
 fn views_json(db: &Path, args: &[&str]) -> Value {
     json_of(&strata().arg("views").args(args).arg("--json").arg("--db").arg(db).output().unwrap())

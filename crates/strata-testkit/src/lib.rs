@@ -42,6 +42,25 @@ pub fn report(line: &str) {
     let _ = writeln!(stderr, "{line}");
 }
 
+/// Every key and value of `column` in `db`, in key order: for comparing a column's contents
+/// between two databases.
+///
+/// # Panics
+///
+/// Panics if the database fails: a test stops at its first failure.
+pub fn column_contents(db: &impl Database, column: Column) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let range = strata_core::KeyRange::all();
+    let mut cursor = db.cursor(column, &range).expect("a cursor");
+    strata_core::Cursor::seek_to_first(&mut cursor);
+    let mut contents = Vec::new();
+    while let Some((key, value)) = strata_core::Cursor::item(&cursor) {
+        contents.push((key.to_vec(), value.to_vec()));
+        strata_core::Cursor::next(&mut cursor);
+    }
+    strata_core::Cursor::status(&cursor).expect("a scan");
+    contents
+}
+
 /// A command that runs one ignored test of the current test binary in a child process, with its
 /// output uncaptured: how a test gets a process it can kill, or run as another user.
 pub fn child_test(name: &str) -> std::process::Command {

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use strata_core::{Column, Cursor, Database, KeyRange, MemoryDb, Temporal};
+use strata_core::{Column, Database, MemoryDb, Temporal};
 use strata_log::{Author, Entry, LogConfig, LogStore, NoVerification, Unsigned};
 use strata_testkit::fault::{Faulty, OpKind, Outcome};
 use strata_views::builtin::{self, EntryCounts};
@@ -14,18 +14,6 @@ use strata_views::{Committed, View, Views};
 
 fn columns() -> Vec<Column> {
     [&strata_log::COLUMNS[..], &strata_views::COLUMNS, &builtin::COLUMNS].concat()
-}
-
-fn contents(db: &impl Database, column: Column) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let range = KeyRange::all();
-    let mut cursor = db.cursor(column, &range).unwrap();
-    cursor.seek_to_first();
-    let mut out = Vec::new();
-    while let Some((k, v)) = cursor.item() {
-        out.push((k.to_vec(), v.to_vec()));
-        cursor.next();
-    }
-    out
 }
 
 /// The view's columns equal its reduction from scratch over the log's entries below `since`.
@@ -39,7 +27,12 @@ fn assert_equals_reduction(db: &Arc<MemoryDb>, since: u64) {
     }
     fresh.apply(&state.take_shadow()).unwrap();
     for column in View::<MemoryDb>::columns(&EntryCounts) {
-        assert_eq!(contents(&**db, column), contents(&fresh, column), "{}", column.name());
+        assert_eq!(
+            strata_testkit::column_contents(&**db, column),
+            strata_testkit::column_contents(&fresh, column),
+            "{}",
+            column.name()
+        );
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use strata_core::{Column, Cursor, Database, KeyRange, MemoryDb, Temporal};
+use strata_core::{Column, Database, MemoryDb, Temporal};
 use strata_log::{Author, BoxError, Entry, LogConfig, LogStore, NoVerification, Unsigned};
 use strata_views::builtin::{self, EntryCounts, LatestByKey, LatestByTopic, Totals};
 use strata_views::{Committed, Phase, View, ViewError, ViewState, Views};
@@ -174,19 +174,6 @@ impl<D: Database + 'static> View<D> for Boxed<D> {
     }
 }
 
-fn contents(db: &impl Database, column: Column) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let range = KeyRange::all();
-    let mut cursor = db.cursor(column, &range).unwrap();
-    cursor.seek_to_first();
-    let mut out = Vec::new();
-    while let Some((k, v)) = cursor.item() {
-        out.push((k.to_vec(), v.to_vec()));
-        cursor.next();
-    }
-    cursor.status().unwrap();
-    out
-}
-
 fn run(world: &mut World, views: &mut Views<Arc<MemoryDb>>, op: &Op) {
     let peer_signer = |peer: u8| Unsigned(Author([100 + peer; 32]));
     match op {
@@ -290,8 +277,8 @@ fn compare(world: &World, views: &Views<Arc<MemoryDb>>) {
         fresh.apply(&state.take_shadow()).unwrap();
         for column in recomputed.columns() {
             assert_eq!(
-                contents(views.log().database(), column),
-                contents(&fresh, column),
+                strata_testkit::column_contents(views.log().database(), column),
+                strata_testkit::column_contents(&fresh, column),
                 "{name}'s column {} after {} entries (since {})",
                 column.name(),
                 basis.len(),

@@ -54,17 +54,10 @@ fn counts(version: u32) -> Counts {
 
 /// The view's columns, read raw.
 fn state_of(db: &impl Database) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let mut out = Vec::new();
-    for column in View::<MemoryDb>::columns(&EntryCounts) {
-        let range = strata_core::KeyRange::all();
-        let mut cursor = db.cursor(column, &range).unwrap();
-        strata_core::Cursor::seek_to_first(&mut cursor);
-        while let Some((k, v)) = strata_core::Cursor::item(&cursor) {
-            out.push((k.to_vec(), v.to_vec()));
-            strata_core::Cursor::next(&mut cursor);
-        }
-    }
-    out
+    View::<MemoryDb>::columns(&EntryCounts)
+        .into_iter()
+        .flat_map(|column| strata_testkit::column_contents(db, column))
+        .collect()
 }
 
 /// The reduction of the whole log from scratch.
