@@ -48,12 +48,17 @@ pub struct RocksConfig {
     pub(crate) parallelism: usize,
     pub(crate) durability: Durability,
     pub(crate) prefix_change: PrefixChange,
+    pub(crate) max_total_wal_bytes: u64,
 }
+
+/// The default bound on the write-ahead log's total size: 256 MiB.
+pub const DEFAULT_MAX_TOTAL_WAL_BYTES: u64 = 256 << 20;
 
 impl RocksConfig {
     /// Defaults for a database at `path`: created if missing, a 64 MiB block cache, LZ4 then
-    /// Zstandard, at most 1024 open files, background work on every core, [`Durability::Wal`]
-    /// and [`PrefixChange::Refuse`].
+    /// Zstandard, at most 1024 open files, background work on every core, [`Durability::Wal`],
+    /// [`PrefixChange::Refuse`] and a write-ahead log bounded to
+    /// [`DEFAULT_MAX_TOTAL_WAL_BYTES`].
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
@@ -64,6 +69,7 @@ impl RocksConfig {
             parallelism: std::thread::available_parallelism().map_or(2, usize::from),
             durability: Durability::default(),
             prefix_change: PrefixChange::default(),
+            max_total_wal_bytes: DEFAULT_MAX_TOTAL_WAL_BYTES,
         }
     }
 
@@ -118,6 +124,17 @@ impl RocksConfig {
     #[must_use]
     pub fn prefix_change(mut self, policy: PrefixChange) -> Self {
         self.prefix_change = policy;
+        self
+    }
+
+    /// Bounds the write-ahead log's total size (RocksDB's `max_total_wal_size`). RocksDB keeps a
+    /// log file until every column with data in it has been flushed, so a column written rarely
+    /// would pin the log and let it grow without end; past this size RocksDB flushes the columns
+    /// holding the oldest log file so that it can be deleted. 0 leaves it to RocksDB (four times
+    /// the memtables' total size, which with many columns is unbounded in practice).
+    #[must_use]
+    pub fn max_total_wal_bytes(mut self, bytes: u64) -> Self {
+        self.max_total_wal_bytes = bytes;
         self
     }
 }

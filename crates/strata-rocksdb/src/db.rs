@@ -347,6 +347,9 @@ fn db_options(config: &RocksConfig) -> Options {
     options.set_max_background_jobs(threads.max(2));
     options.set_max_open_files(config.max_open_files);
     options.set_bytes_per_sync(1 << 20);
+    // A column written rarely would otherwise keep every log file alive (see
+    // `RocksConfig::max_total_wal_bytes`).
+    options.set_max_total_wal_size(config.max_total_wal_bytes);
     options
 }
 

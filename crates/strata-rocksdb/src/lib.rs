@@ -37,7 +37,7 @@ mod db;
 mod error;
 mod read_options;
 
-pub use config::{Compression, Durability, PrefixChange, RocksConfig};
+pub use config::{Compression, DEFAULT_MAX_TOTAL_WAL_BYTES, Durability, PrefixChange, RocksConfig};
 pub use cursor::RocksCursor;
 pub use db::{RocksDb, RocksOptions};
 pub use error::OpenError;
