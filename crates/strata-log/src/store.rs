@@ -1033,19 +1033,29 @@ impl<'a, D: Database + 'a> Iterator for Stream<'a, D> {
     type Item = LogResult<(u64, Entry)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.raw.next_entry()?;
-        Some((|| {
-            let (key, value) = item?;
-            let offset = ArrivalKey::from_bytes(key).map_err(Error::from)?.offset;
-            let at = Location::from_lent(value).map_err(Error::from)?;
-            let entry = self.store.entry(&Author(at.author), at.log_id, at.seq)?;
-            let entry = entry.ok_or_else(|| {
-                corrupt(format!(
-                    "arrival {offset} names seq {} of log {}, which is not stored",
-                    at.seq, at.log_id
-                ))
-            })?;
-            Ok((offset, entry))
-        })())
+        loop {
+            let item = self.raw.next_entry()?;
+            let found = (|| {
+                let (key, value) = item?;
+                let offset = ArrivalKey::from_bytes(key).map_err(Error::from)?.offset;
+                let at = Location::from_lent(value).map_err(Error::from)?;
+                match self.store.entry(&Author(at.author), at.log_id, at.seq)? {
+                    Some(entry) => Ok(Some((offset, entry))),
+                    // The arrival order is read from a snapshot, the entries live: an entry
+                    // pruned since the walk began is skipped, as a later walk would not see it.
+                    // An arrival that still names a missing entry is damage.
+                    None if self.store.inner.db.has(ARRIVALS, key)? => Err(corrupt(format!(
+                        "arrival {offset} names seq {} of log {}, which is not stored",
+                        at.seq, at.log_id
+                    ))),
+                    None => Ok(None),
+                }
+            })();
+            match found {
+                Ok(Some(item)) => return Some(Ok(item)),
+                Ok(None) => {}
+                Err(error) => return Some(Err(error)),
+            }
+        }
     }
 }

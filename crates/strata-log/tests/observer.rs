@@ -107,3 +107,17 @@ fn observer_writes_commit_with_the_entries_and_its_failure_fails_the_commit() {
     // Exclusive: no commit lands while it runs, and it sees the next offset.
     assert_eq!(store.exclusive(|next| next), 4);
 }
+
+#[test]
+fn a_stream_skips_entries_pruned_after_it_began() {
+    let store = LogStore::open(MemoryDb::new(strata_log::COLUMNS), NoVerification).unwrap();
+    let me = Unsigned(Author([1; 32]));
+    for n in 0..6u8 {
+        store.append(&me, 0, &[n], None).unwrap();
+    }
+    let stream = store.stream(None).unwrap();
+    assert_eq!(store.prune(&me.0, 0, 4).unwrap(), 4);
+    // The walk began before the prune: the pruned entries are skipped, not reported as damage.
+    let offsets: Vec<u64> = stream.map(|item| item.unwrap().0).collect();
+    assert_eq!(offsets, [4, 5]);
+}

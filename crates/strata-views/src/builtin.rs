@@ -317,6 +317,9 @@ pub type KeyOf = Arc<dyn Fn(&LogEntry) -> Option<(Vec<u8>, Vec<u8>)> + Send + Sy
 /// A user-keyed index: the latest value per application key, where the application extracts
 /// the key and the value from each entry (typically from its payload).
 ///
+/// The extractor sees each entry as the store held it when the view reduced it: a payload dropped
+/// (or fetched) later changes what a rebuild extracts, not what the view already holds.
+///
 /// Keys of any length are stored under their BLAKE3 digest (Strata keys are fixed-length), with
 /// the key itself in the value. The index lives in a column the application names, so a database
 /// can hold several.

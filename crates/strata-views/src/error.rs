@@ -83,6 +83,16 @@ pub enum ViewError {
         source: Arc<BoxError>,
     },
 
+    /// A view's code panicked while the worker (or `catch_up`) advanced it; the view stops
+    /// there, the others go on.
+    #[error("view {view:?} panicked: {message}")]
+    Panicked {
+        /// The view.
+        view: String,
+        /// What the panic said.
+        message: String,
+    },
+
     /// The view stopped on an error and advances no further in this process (until rebuilt or
     /// opened again).
     #[error("view {view:?} stopped: {source}")]

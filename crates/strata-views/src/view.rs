@@ -20,7 +20,8 @@ pub type ViewState<'a, D> = Temporal<Committed<'a, D>>;
 /// the cache stays exact without reading the database again).
 pub struct Committed<'a, D> {
     db: &'a D,
-    cache: Option<&'a Mutex<Cache>>,
+    /// The cache and the view's own columns (the only ones it caches).
+    cache: Option<(&'a Mutex<Cache>, &'a [Column])>,
 }
 
 impl<D> std::fmt::Debug for Committed<'_, D> {
@@ -36,9 +37,9 @@ impl<'a, D: Database> Committed<'a, D> {
         Self { db, cache: None }
     }
 
-    /// The state as the database holds it, through `cache`.
-    pub(crate) fn cached(db: &'a D, cache: &'a Mutex<Cache>) -> Self {
-        Self { db, cache: Some(cache) }
+    /// The state as the database holds it, through `cache` for the view's own `columns`.
+    pub(crate) fn cached(db: &'a D, cache: &'a Mutex<Cache>, columns: &'a [Column]) -> Self {
+        Self { db, cache: Some((cache, columns)) }
     }
 }
 
@@ -53,7 +54,13 @@ impl<D: Database> ReadLayer for Committed<'_, D> {
     }
 
     fn get(&self, column: Column, key: &[u8]) -> StorageResult<Option<Slice<'_>>> {
-        let Some(cache) = self.cache else { return self.db.get(column, key) };
+        // Only the view's own columns change in step with it; anything else it reads is read
+        // fresh.
+        let Some((cache, _)) =
+            self.cache.filter(|(_, own)| own.iter().any(|c| c.name() == column.name()))
+        else {
+            return self.db.get(column, key);
+        };
         let mut cache = lock(cache);
         let slot = (column.name(), key.to_vec());
         if let Some(value) = cache.values.get(&slot) {

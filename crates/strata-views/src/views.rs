@@ -1,6 +1,7 @@
 //! [`Views`]: a log store with views kept over it — in step with every commit, or behind it,
 //! caught up by a worker — and the registry that makes them crash-safe and rebuildable.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -114,7 +115,8 @@ impl<D: Database + 'static> ViewsBuilder<D> {
     }
 
     /// Calls `progress` after every batch a rebuild or catch-up commits (from the thread running
-    /// it).
+    /// it, while it holds the view: `progress` must not call back into these views' `rebuild` or
+    /// `catch_up`, which would wait for it).
     #[must_use]
     pub fn on_progress(mut self, progress: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(progress));
@@ -177,6 +179,21 @@ impl<D: Database + 'static> ViewsBuilder<D> {
         });
         let hook: Arc<dyn Observer<D>> = Arc::new(Hook(Arc::clone(&shared)));
         let log = LogStore::with_observer(db, verifier, log_config, hook)?;
+        // A record past the log's end reflects offsets that never landed (a commit that failed
+        // without landing, then a crash before the log's counter caught up): the log will hand
+        // them out again, so the view has not seen them.
+        let end = log.next_offset();
+        let mut transaction = Transaction::new();
+        for slot in &shared.slots {
+            let mut status = lock(&slot.status);
+            if status.record.since > end {
+                status.record.since = end;
+                transaction.put_entry(&slot.key, &status.record)?;
+            }
+        }
+        if !transaction.is_empty() {
+            log.database().apply(&transaction)?;
+        }
         // Views already at the log's end join its commits now.
         for slot in &shared.slots {
             let record = lock(&slot.status).record;
@@ -487,7 +504,8 @@ impl<D: Database + 'static> Views<D> {
     /// [`ViewError::Timeout`] when time runs out; the view's own error if it stopped.
     pub fn wait_for(&self, name: &str, offset: u64, timeout: Duration) -> ViewResult<()> {
         let slot = self.slot(name)?;
-        let deadline = Instant::now() + timeout;
+        // A timeout too long to represent is no deadline at all.
+        let deadline = Instant::now().checked_add(timeout);
         let mut status = lock(&slot.status);
         loop {
             if let Some(error) = &status.error {
@@ -500,18 +518,16 @@ impl<D: Database + 'static> Views<D> {
                 return Ok(());
             }
             let now = Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|deadline| now >= deadline) {
                 return Err(ViewError::Timeout {
                     view: name.to_owned(),
                     offset,
                     since: status.record.since,
                 });
             }
-            status = slot
-                .changed
-                .wait_timeout(status, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            let wait = deadline.map_or(IDLE, |deadline| deadline - now);
+            status =
+                slot.changed.wait_timeout(status, wait).unwrap_or_else(PoisonError::into_inner).0;
         }
     }
 
@@ -531,8 +547,6 @@ impl<D: Database + 'static> Views<D> {
                 match advance(&self.inner.log, shared, slot) {
                     Ok(moved) => advanced |= moved,
                     Err(error) => {
-                        let error = Arc::new(error);
-                        stop_view(slot, &error);
                         first_error.get_or_insert((slot.view.name().to_owned(), error));
                     }
                 }
@@ -639,9 +653,9 @@ fn work<D: Database + 'static>(log: &LogStore<D>, shared: &Shared<D>) {
             if lock(&slot.status).error.is_some() {
                 continue;
             }
-            match advance(log, shared, slot) {
-                Ok(moved) => advanced |= moved,
-                Err(error) => stop_view(slot, &Arc::new(error)),
+            // An error stopped the view (it is in its status); the others go on.
+            if let Ok(moved) = advance(log, shared, slot) {
+                advanced |= moved;
             }
         }
         if !advanced {
@@ -654,17 +668,48 @@ fn work<D: Database + 'static>(log: &LogStore<D>, shared: &Shared<D>) {
 }
 
 /// Moves one view forward by one step (outside the log's commits): a clearing pass, one batch,
-/// or joining the commits. Whether it moved.
+/// or joining the commits. Whether it moved. A failure — an error, or a panic in the view's code
+/// — stops the view, recorded in its status before anyone else can advance or rebuild it.
 fn advance<D: Database + 'static>(
     log: &LogStore<D>,
     shared: &Shared<D>,
     slot: &Slot<D>,
-) -> ViewResult<bool> {
+) -> Result<bool, Arc<ViewError>> {
     let _work = lock(&slot.work);
     let status = lock(&slot.status).clone();
     if status.attached || status.error.is_some() {
         return Ok(false);
     }
+    let stepped = std::panic::catch_unwind(AssertUnwindSafe(|| step(log, shared, slot, &status)));
+    let error = match stepped {
+        Ok(Ok(moved)) => return Ok(moved),
+        Ok(Err(error)) => error,
+        Err(panic) => ViewError::Panicked {
+            view: slot.view.name().to_owned(),
+            message: panic_message(panic.as_ref()),
+        },
+    };
+    let error = Arc::new(error);
+    stop_view(slot, &error);
+    Err(error)
+}
+
+/// What a panic said, if it said it with a string.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|message| (*message).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// [`advance`]'s step, with the view's `work` held and its status read.
+fn step<D: Database + 'static>(
+    log: &LogStore<D>,
+    shared: &Shared<D>,
+    slot: &Slot<D>,
+    status: &Status,
+) -> ViewResult<bool> {
     let db = log.database();
     let name = slot.view.name();
     match status.record.phase {
@@ -832,6 +877,13 @@ impl<D: Database + 'static> Observer<D> for Hook<D> {
         arrived: &[(u64, &Entry)],
         transaction: &mut Transaction,
     ) -> Result<(), ObserverError> {
+        // Writes still pending are from a commit that did not report landing (it may have
+        // landed): every joined view starts this one with nothing cached.
+        for slot in &self.0.slots {
+            if lock(&slot.status).attached {
+                Cache::begin(&slot.cache);
+            }
+        }
         let Some((last, _)) = arrived.last() else { return Ok(()) };
         let next = last + 1;
         for slot in &self.0.slots {
@@ -847,8 +899,7 @@ impl<D: Database + 'static> Observer<D> for Hook<D> {
                 offset,
                 source,
             };
-            Cache::begin(&slot.cache);
-            let mut state = Temporal::new(Committed::cached(db, &slot.cache));
+            let mut state = Temporal::new(Committed::cached(db, &slot.cache, &slot.columns));
             for (offset, entry) in arrived {
                 slot.view
                     .reduce(&mut state, *offset, entry)

@@ -155,3 +155,52 @@ fn waiting_past_the_log_times_out_with_a_typed_error() {
     let error = views.wait_for("entry_counts", 5, Duration::from_millis(50)).unwrap_err();
     assert!(matches!(error, ViewError::Timeout { offset: 5, since: 0, .. }), "{error}");
 }
+
+/// Panics on entries whose payload is `panic`.
+struct Fragile;
+
+impl<D: Database> View<D> for Fragile {
+    fn name(&self) -> &'static str {
+        "fragile"
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn columns(&self) -> Vec<Column> {
+        View::<D>::columns(&EntryCounts)
+    }
+    fn reduce(
+        &self,
+        state: &mut ViewState<'_, D>,
+        offset: u64,
+        entry: &Entry,
+    ) -> Result<(), BoxError> {
+        assert!(entry.payload.as_deref() != Some(b"panic"), "cannot take this entry");
+        EntryCounts.reduce(state, offset, entry)
+    }
+}
+
+#[test]
+fn a_view_that_panics_behind_stops_alone() {
+    let views = Views::builder()
+        .behind(Fragile)
+        .behind(LatestByTopic::default())
+        .open(db(), NoVerification, LogConfig::default())
+        .unwrap();
+    let me = Unsigned(Author([1; 32]));
+    views.log().append(&me, 0, b"panic", None).unwrap();
+    let last = views.log().append(&me, 0, b"fine", None).unwrap();
+    let error = views.wait_for("fragile", last.offset, Duration::from_secs(10)).unwrap_err();
+    match &error {
+        ViewError::Stopped { view, source } => {
+            assert_eq!(view, "fragile");
+            assert!(
+                matches!(&**source, ViewError::Panicked { message, .. } if message == "cannot take this entry"),
+                "{source}"
+            );
+        }
+        other => panic!("expected the view to have stopped, got {other:?}"),
+    }
+    // The worker lives on: the other view keeps up, and a wait without a deadline is fine.
+    views.wait_for("latest_by_topic", last.offset, Duration::MAX).unwrap();
+}

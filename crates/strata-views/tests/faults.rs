@@ -70,3 +70,58 @@ fn failed_commits_leave_views_in_step_equal_to_their_reduction() {
         assert_equals_reduction(&db, status.since);
     }
 }
+
+const REFUSALS: Column = Column::new("refusals");
+
+/// Refuses entries whose payload is `poison`; keeps nothing.
+struct Refuser;
+
+impl<D: Database> View<D> for Refuser {
+    fn name(&self) -> &'static str {
+        "refuser"
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn columns(&self) -> Vec<Column> {
+        vec![REFUSALS]
+    }
+    fn reduce(
+        &self,
+        _state: &mut strata_views::ViewState<'_, D>,
+        _offset: u64,
+        entry: &Entry,
+    ) -> Result<(), strata_log::BoxError> {
+        if entry.payload.as_deref() == Some(b"poison") {
+            return Err("poisoned entry".into());
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_refused_group_leaves_nothing_cached_even_when_the_next_commit_has_no_new_entry() {
+    let mut all = columns();
+    all.push(REFUSALS);
+    let db = Arc::new(MemoryDb::new(all));
+    let views = Views::builder()
+        .in_step(EntryCounts)
+        .in_step(Refuser)
+        .background(false)
+        .open(Arc::clone(&db), NoVerification, LogConfig::default())
+        .unwrap();
+    views.catch_up().unwrap();
+    let me = Unsigned(Author([1; 32]));
+    views.log().append(&me, 0, b"first", None).unwrap();
+    let first = views.log().entry(&me.0, 0, 0).unwrap().unwrap();
+    // The counts view reduces the poisoned entry, then the refuser refuses the group.
+    assert!(views.log().append(&me, 0, b"poison", None).is_err());
+    // A commit with no new entry: the first entry's payload, dropped, is filled in again.
+    assert!(views.log().drop_payload(&me.0, 0, 0).unwrap());
+    views.log().insert(&first).unwrap();
+    views.log().append(&me, 0, b"second", None).unwrap();
+    let reader = views.reader(EntryCounts::NAME).unwrap();
+    assert_eq!(EntryCounts::author(&reader, &me.0).unwrap().unwrap().entries, 2);
+    drop(reader);
+    assert_equals_reduction(&db, views.status(EntryCounts::NAME).unwrap().since);
+}
