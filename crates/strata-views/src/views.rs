@@ -475,7 +475,9 @@ impl<D: Database + 'static> Views<D> {
     }
 
     /// Opens the view `name` for reading. While the reader is held the view cannot start a
-    /// rebuild.
+    /// rebuild. Do not open a second reader of the same view on a thread that holds one while
+    /// another thread may call [`Views::rebuild`] on it: the waiting rebuild holds new readers
+    /// back (the lock prefers writers), and the thread would wait for itself.
     ///
     /// # Errors
     ///
@@ -856,6 +858,11 @@ fn clear<D: Database + 'static>(
             }
             db.apply_durable(&transaction, Durability::Wal)?;
             shared.report(slot.view.name(), &record, end);
+            if lock(&shared.wake).stop {
+                // The views are being closed: the record still says clearing, so the next open
+                // deletes what is left.
+                return Ok(());
+            }
         }
     }
     let rebuilding = ViewRecord { phase: Phase::Rebuilding, since: 0, ..record };
