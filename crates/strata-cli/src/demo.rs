@@ -133,7 +133,8 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     }
     let config = RocksConfig::new(&args.db);
     let columns = all_columns();
-    let mut store = Store::new(RocksDb::open(&config, &columns)?);
+    // Every schema's version is recorded on first use; a newer database is refused untouched.
+    let mut store = Store::new(RocksDb::open_versioned(&config, crate::schema::SCHEMAS, &columns)?);
     let existing = store.iter(strata::node::META, ..)?.next().is_some();
     if existing {
         return Err(CliError::Verification(format!(

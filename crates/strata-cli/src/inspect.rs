@@ -36,7 +36,14 @@ pub(crate) fn stats(path: &Path, out: &Output) -> Result<(), CliError> {
         let schema = schema::owner(column.name());
         rows.push(Row::stats(column.name(), schema, &prefix, keys, tables + memtables));
     }
-    out.stats(&rows, db.undeclared_columns());
+    // The versions the database records (databases written before versions were recorded
+    // have none).
+    let recorded = if db.columns().iter().any(|c| c.name() == strata::versions::VERSIONS.name()) {
+        Some(strata::versions::recorded(db).map_err(|e| CliError::Verification(e.to_string()))?)
+    } else {
+        None
+    };
+    out.stats(&rows, db.undeclared_columns(), recorded.as_ref());
     Ok(())
 }
 

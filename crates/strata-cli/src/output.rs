@@ -79,16 +79,43 @@ impl Output {
     }
 
     /// `stats` output.
-    pub(crate) fn stats(&self, rows: &[Row], undeclared: &[String]) {
+    pub(crate) fn stats(
+        &self,
+        rows: &[Row],
+        undeclared: &[String],
+        versions: Option<&strata::versions::Recorded>,
+    ) {
         if self.json {
             let columns: Vec<_> = rows.iter().map(|r| r.json.clone()).collect();
-            Self::print_json(
-                &json!({ "columns": columns, "unregistered_column_families": undeclared }),
-            );
+            let versions = versions.map(|recorded| {
+                let schemas: serde_json::Map<String, serde_json::Value> = recorded
+                    .schemas
+                    .iter()
+                    .map(|(name, version)| (name.clone(), json!(version)))
+                    .collect();
+                json!({ "format": recorded.format, "schemas": schemas })
+            });
+            Self::print_json(&json!({
+                "columns": columns,
+                "unregistered_column_families": undeclared,
+                "versions": versions,
+            }));
         } else {
             Self::table(&["column", "schema", "prefix", "≈ keys", "≈ size"], rows);
             if !undeclared.is_empty() {
                 println!("column families without a valid Strata name: {}", undeclared.join(", "));
+            }
+            match versions {
+                None => println!("recorded versions: none (written before versions were recorded)"),
+                Some(recorded) => {
+                    let format = recorded.format.map_or_else(|| "-".to_owned(), |f| f.to_string());
+                    let schemas: Vec<String> = recorded
+                        .schemas
+                        .iter()
+                        .map(|(name, version)| format!("{name} {version}"))
+                        .collect();
+                    println!("recorded versions: format {format}; {}", schemas.join(", "));
+                }
             }
         }
     }

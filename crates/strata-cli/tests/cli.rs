@@ -86,6 +86,7 @@ fn stats_lists_every_column() {
             "log_topics",
             "meta",
             "state",
+            "strata_versions",
             "transaction",
             "view_author_counts",
             "view_log_counts",
@@ -100,9 +101,17 @@ fn stats_lists_every_column() {
         schemas,
         [
             "node", "node", "node", "kv", "kv", "kv", "kv", "log", "log", "log", "log", "log",
-            "log", "log", "log", "log", "node", "node", "node", "views", "views", "views", "views",
-            "views"
+            "log", "log", "log", "log", "node", "node", "strata", "node", "views", "views",
+            "views", "views", "views"
         ]
+    );
+    // Every schema's version, recorded when the demo first used it.
+    assert_eq!(
+        json["versions"],
+        serde_json::json!({
+            "format": 1,
+            "schemas": { "kv": 1, "log": 1, "node": 1, "strata": 1, "views": 1 }
+        })
     );
     strata()
         .args(["stats", "--db"])
@@ -111,7 +120,10 @@ fn stats_lists_every_column() {
         .success()
         .stdout(predicate::str::contains("transaction"))
         .stdout(predicate::str::contains("schema"))
-        .stdout(predicate::str::contains("node"));
+        .stdout(predicate::str::contains("node"))
+        .stdout(predicate::str::contains(
+            "recorded versions: format 1; kv 1, log 1, node 1, strata 1, views 1",
+        ));
 }
 
 #[test]

@@ -65,6 +65,7 @@ pub mod schema;
 pub mod store;
 pub mod transaction;
 pub mod value;
+pub mod versions;
 
 pub use column::Column;
 pub use database::{Cursor, Database, Durability};

@@ -91,12 +91,28 @@ pub type ValueRenderer = fn(&[u8]) -> Result<String, DecodeError>;
 pub struct Schema {
     name: &'static str,
     columns: &'static [ColumnDescriptor],
+    version: u32,
 }
 
 impl Schema {
-    /// A schema named `name` (shown by tools next to the columns it owns) with `columns`.
+    /// A schema named `name` (shown by tools next to the columns it owns) with `columns`, at
+    /// version 1.
     pub const fn new(name: &'static str, columns: &'static [ColumnDescriptor]) -> Self {
-        Self { name, columns }
+        Self { name, columns, version: 1 }
+    }
+
+    /// The same schema at `version`: the layout version of its columns, recorded in a database
+    /// on its first use and checked by every later open ([`crate::versions`]). Raise it when the
+    /// stored layout changes.
+    #[must_use]
+    pub const fn with_version(mut self, version: u32) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The schema's version (1 unless set with [`Schema::with_version`]).
+    pub const fn version(&self) -> u32 {
+        self.version
     }
 
     /// The schema's name.

@@ -10,8 +10,10 @@ use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Options,
     ReadOptions, SliceTransform, WriteBatch, WriteOptions,
 };
+use strata_core::versions::{self, VERSIONS};
 use strata_core::{
-    Column, Database, KeyRange, Op, Slice, StorageError, StorageResult as Result, Transaction,
+    Column, Database, KeyRange, Op, Schema, Slice, StorageError, StorageResult as Result,
+    Transaction,
 };
 
 use crate::config::{Compression, Durability, PrefixChange, RocksConfig};
@@ -155,6 +157,80 @@ impl RocksDb {
             })
             .collect();
         Self::open(&config, &columns)
+    }
+
+    /// Opens an existing database for reading only, with the application's `columns` (those on
+    /// disk; a declared column the database lacks reads as an unknown column). Nothing in the
+    /// directory is written — RocksDB's info log goes to the system's temporary directory — and
+    /// every write fails. Works whatever versions the database records.
+    pub fn open_read_only(config: &RocksConfig, columns: &[Column]) -> Result<Self, OpenError> {
+        let path = config.path();
+        check_directory(&config.clone().create_if_missing(false))?;
+        let on_disk = existing_column_families(path)?;
+        if on_disk.is_empty() {
+            return Err(OpenError::Missing { path: path.to_path_buf() });
+        }
+        let cache = Cache::new_lru_cache(config.block_cache_bytes);
+        let declared: BTreeSet<Column> =
+            columns.iter().copied().filter(|c| on_disk.iter().any(|n| n == c.name())).collect();
+        let mut descriptors = vec![ColumnFamilyDescriptor::new(META_CF, Options::default())];
+        for column in &declared {
+            let options = column_options(config, &cache, column.prefix_len());
+            descriptors.push(ColumnFamilyDescriptor::new(column.name(), options));
+        }
+        let undeclared: Vec<String> = on_disk
+            .into_iter()
+            .filter(|name| name != META_CF && !declared.iter().any(|c| c.name() == name))
+            .collect();
+        let mut options = db_options(config);
+        options.create_if_missing(false);
+        options.create_missing_column_families(false);
+        // RocksDB writes (and rotates) its info log even read-only: keep it out of the database.
+        options.set_db_log_dir(std::env::temp_dir().join("strata-read-only-logs"));
+        let db = DB::open_cf_descriptors_read_only(&options, path, descriptors, false)
+            .map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))?;
+        let opened = Opened::new(db, |db| {
+            declared
+                .iter()
+                .filter_map(|column| Some((*column, db.cf_handle(column.name())?)))
+                .collect()
+        });
+        let mut synced = WriteOptions::default();
+        synced.set_sync(true);
+        Ok(Self {
+            opened,
+            undeclared,
+            write_options: WriteOptions::default(),
+            synced,
+            point_reads: point_read_options(),
+        })
+    }
+
+    /// Opens (or creates) the database with the columns of `schemas` (and `columns` besides, and
+    /// [`VERSIONS`]), checking the versions it records first: a database written by a newer
+    /// format or schema is refused with [`OpenError::Version`] before anything is written (the
+    /// check reads through [`RocksDb::open_read_only`]). Then records the versions of the schemas
+    /// new to the database. A schema recorded at an older version opens as it is; its migrations
+    /// bring it up to date.
+    pub fn open_versioned(
+        config: &RocksConfig,
+        schemas: &[Schema],
+        columns: &[Column],
+    ) -> Result<Self, OpenError> {
+        check_directory(config)?;
+        if existing_column_families(config.path())?.iter().any(|name| name == VERSIONS.name()) {
+            let probe = Self::open_read_only(config, &[VERSIONS])?;
+            versions::check(&probe, schemas).map_err(OpenError::Version)?;
+        }
+        let mut all: Vec<Column> = vec![VERSIONS];
+        for column in schemas.iter().flat_map(Schema::column_set).chain(columns.iter().copied()) {
+            if !all.iter().any(|c| c.name() == column.name()) {
+                all.push(column);
+            }
+        }
+        let db = Self::open(config, &all)?;
+        versions::record(&db, schemas).map_err(OpenError::Version)?;
+        Ok(db)
     }
 
     /// Column families on disk that the application did not declare.

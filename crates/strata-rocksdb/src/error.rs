@@ -61,6 +61,11 @@ pub enum OpenError {
         #[source]
         source: rocksdb::Error,
     },
+    /// The database records a format or schema version newer than this build supports (or a
+    /// version record that does not decode). Nothing was written.
+    #[error(transparent)]
+    Version(strata_core::versions::VersionError),
+
     /// The directory holds a database this version cannot open as asked.
     #[error("database at {path} is incompatible: {reason}")]
     Incompatible {
