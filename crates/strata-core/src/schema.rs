@@ -102,8 +102,8 @@ impl Schema {
     }
 
     /// The same schema at `version`: the layout version of its columns, recorded in a database
-    /// on its first use and checked by every later open ([`crate::versions`]). Raise it when the
-    /// stored layout changes.
+    /// on its first use and checked by every later open (see the `versions` module). Raise it
+    /// when the stored layout changes.
     #[must_use]
     pub const fn with_version(mut self, version: u32) -> Self {
         self.version = version;
