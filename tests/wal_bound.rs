@@ -2,8 +2,8 @@
 //! until every column with data in it has been flushed, so one write to a cold column pins the
 //! log while a hot column keeps writing — without a bound, the log grows with everything written
 //! (a production report against a peer engine). `RocksConfig::max_total_wal_bytes` bounds it:
-//! after one write to a cold column, 96 MiB written to a hot one as fast as one thread can leave
-//! the log directory within a small multiple of a 4 MiB bound (past the bound RocksDB flushes the
+//! after one write to a cold column, 96 MiB written to a hot one at a sustained 100 MiB/s leave the
+//! log directory within a small multiple of a 4 MiB bound (past the bound RocksDB flushes the
 //! columns holding the oldest log file, in the background, so the log overshoots by what is
 //! written while those flushes run); nothing is lost on reopen. The same run without the bound
 //! keeps every byte in the log, so the test can tell the two apart.
@@ -44,6 +44,9 @@ fn run(config: &RocksConfig) -> u64 {
         }
         db.apply(&transaction).expect("a hot batch");
         largest = largest.max(wal_bytes(config.path()));
+        // Sustained, not a burst: about 100 MiB/s, which background flushes keep up with (at
+        // full speed the log overshoots by whatever is written while a flush runs).
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
     drop(db);
     let db = RocksDb::open(config, &[COLD, HOT]).expect("reopen");
@@ -68,6 +71,6 @@ fn a_cold_column_does_not_let_the_write_ahead_log_grow_without_bound() {
         BOUND >> 20,
         unbounded >> 10,
     ));
-    assert!(bounded <= 8 * BOUND, "the log reached {bounded} bytes with a bound of {BOUND}");
+    assert!(bounded <= 3 * BOUND, "the log reached {bounded} bytes with a bound of {BOUND}");
     assert!(unbounded > 20 * BOUND, "without the bound the log should grow: {unbounded} bytes");
 }
