@@ -96,24 +96,28 @@ impl RocksDb {
 
         let on_disk = existing_column_families(path)?;
         let cache = Cache::new_lru_cache(config.block_cache_bytes);
-        let mut descriptors = vec![ColumnFamilyDescriptor::new(META_CF, Options::default())];
-        for column in &declared {
-            let options = column_options(config, &cache, column.prefix_len());
-            descriptors.push(ColumnFamilyDescriptor::new(column.name(), options));
-        }
-        let undeclared: Vec<String> = on_disk
-            .into_iter()
-            .filter(|name| name != META_CF && !declared.iter().any(|c| c.name() == name))
-            .collect();
+        let (mut descriptors, undeclared) = descriptors(config, &cache, &declared, on_disk);
+        // Families on disk that are not declared are opened too (RocksDB requires it) and kept.
         for name in &undeclared {
             descriptors
                 .push(ColumnFamilyDescriptor::new(name, column_options(config, &cache, None)));
         }
-
         let db = DB::open_cf_descriptors(&db_options(config), path, descriptors)
             .map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))?;
         let mut write_options = WriteOptions::default();
         write_options.set_sync(config.durability == Durability::Sync);
+        let this = Self::wrap(db, &declared, undeclared, write_options);
+        this.check_and_record_registry(config)?;
+        Ok(this)
+    }
+
+    /// The handle over an opened `db` whose `declared` columns are readable.
+    fn wrap(
+        db: DB,
+        declared: &BTreeSet<Column>,
+        undeclared: Vec<String>,
+        write_options: WriteOptions,
+    ) -> Self {
         let opened = Opened::new(db, |db| {
             declared
                 .iter()
@@ -122,10 +126,7 @@ impl RocksDb {
         });
         let mut synced = WriteOptions::default();
         synced.set_sync(true);
-        let this =
-            Self { opened, undeclared, write_options, synced, point_reads: point_read_options() };
-        this.check_and_record_registry(config)?;
-        Ok(this)
+        Self { opened, undeclared, write_options, synced, point_reads: point_read_options() }
     }
 
     /// Opens an existing database with every column recorded in it, with the prefix lengths
@@ -170,18 +171,11 @@ impl RocksDb {
         if on_disk.is_empty() {
             return Err(OpenError::Missing { path: path.to_path_buf() });
         }
-        let cache = Cache::new_lru_cache(config.block_cache_bytes);
         let declared: BTreeSet<Column> =
             columns.iter().copied().filter(|c| on_disk.iter().any(|n| n == c.name())).collect();
-        let mut descriptors = vec![ColumnFamilyDescriptor::new(META_CF, Options::default())];
-        for column in &declared {
-            let options = column_options(config, &cache, column.prefix_len());
-            descriptors.push(ColumnFamilyDescriptor::new(column.name(), options));
-        }
-        let undeclared: Vec<String> = on_disk
-            .into_iter()
-            .filter(|name| name != META_CF && !declared.iter().any(|c| c.name() == name))
-            .collect();
+        // Read-only, RocksDB opens just the families asked for.
+        let cache = Cache::new_lru_cache(config.block_cache_bytes);
+        let (descriptors, undeclared) = descriptors(config, &cache, &declared, on_disk);
         let mut options = db_options(config);
         options.create_if_missing(false);
         options.create_missing_column_families(false);
@@ -189,21 +183,7 @@ impl RocksDb {
         options.set_db_log_dir(std::env::temp_dir().join("strata-read-only-logs"));
         let db = DB::open_cf_descriptors_read_only(&options, path, descriptors, false)
             .map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))?;
-        let opened = Opened::new(db, |db| {
-            declared
-                .iter()
-                .filter_map(|column| Some((*column, db.cf_handle(column.name())?)))
-                .collect()
-        });
-        let mut synced = WriteOptions::default();
-        synced.set_sync(true);
-        Ok(Self {
-            opened,
-            undeclared,
-            write_options: WriteOptions::default(),
-            synced,
-            point_reads: point_read_options(),
-        })
+        Ok(Self::wrap(db, &declared, undeclared, WriteOptions::default()))
     }
 
     /// Opens (or creates) the database with the columns of `schemas` (and `columns` besides, and
@@ -357,6 +337,26 @@ fn encode_prefix(prefix: Option<usize>) -> String {
 
 fn decode_prefix(stored: &[u8]) -> Option<usize> {
     std::str::from_utf8(stored).ok()?.parse().ok()
+}
+
+/// The family descriptors of Strata's own family and the `declared` columns (sharing `cache`),
+/// and the names of the families `on_disk` that are not declared.
+fn descriptors(
+    config: &RocksConfig,
+    cache: &Cache,
+    declared: &BTreeSet<Column>,
+    on_disk: Vec<String>,
+) -> (Vec<ColumnFamilyDescriptor>, Vec<String>) {
+    let mut descriptors = vec![ColumnFamilyDescriptor::new(META_CF, Options::default())];
+    for column in declared {
+        let options = column_options(config, cache, column.prefix_len());
+        descriptors.push(ColumnFamilyDescriptor::new(column.name(), options));
+    }
+    let undeclared = on_disk
+        .into_iter()
+        .filter(|name| name != META_CF && !declared.iter().any(|c| c.name() == name))
+        .collect();
+    (descriptors, undeclared)
 }
 
 fn check_directory(config: &RocksConfig) -> Result<(), OpenError> {
