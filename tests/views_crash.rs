@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use strata::rocksdb::{RocksConfig, RocksDb};
 use strata::{Column, Database, MemoryDb, Temporal};
-use strata_log::{Author, BoxError, Entry, LogConfig, LogStore, NoVerification, Unsigned};
+use strata_log::{Author, Entry, LogConfig, LogStore, NoVerification, Unsigned};
 use strata_testkit::crash::{Plan, run_killed, say};
 use strata_views::builtin::{self, EntryCounts, LatestByKey};
-use strata_views::{Committed, Phase, View, ViewRecord, ViewState, Views};
+use strata_views::{Committed, Phase, Versioned, View, ViewRecord, Views};
 
 const DIR_VAR: &str = "STRATA_VIEWS_CRASH_DIR";
 const SCENARIO_VAR: &str = "STRATA_VIEWS_CRASH_SCENARIO";
@@ -45,26 +45,8 @@ fn open_db(dir: &Path) -> RocksDb {
 }
 
 /// Entry counts at a version of the test's choosing.
-struct Counts(u32);
-
-impl<D: Database> View<D> for Counts {
-    fn name(&self) -> &str {
-        EntryCounts::NAME
-    }
-    fn version(&self) -> u32 {
-        self.0
-    }
-    fn columns(&self) -> Vec<Column> {
-        View::<D>::columns(&EntryCounts)
-    }
-    fn reduce(
-        &self,
-        state: &mut ViewState<'_, D>,
-        offset: u64,
-        entry: &Entry,
-    ) -> Result<(), BoxError> {
-        EntryCounts.reduce(state, offset, entry)
-    }
+fn counts(version: u32) -> Versioned<EntryCounts> {
+    Versioned::new(EntryCounts, version)
 }
 
 /// Payloads are `key=value`; the latest value per key.
@@ -112,10 +94,10 @@ fn views_crash_writer_child() {
         say(&format!("progress {} {:?} {}", progress.view, progress.phase, progress.since));
     });
     let builder = match scenario {
-        Scenario::InStep => builder.in_step(Counts(1)).in_step(index(1)),
-        Scenario::Behind => builder.behind(Counts(1)).behind(index(1)).batch(64),
+        Scenario::InStep => builder.in_step(counts(1)).in_step(index(1)),
+        Scenario::Behind => builder.behind(counts(1)).behind(index(1)).batch(64),
         Scenario::Rebuild => {
-            builder.in_step(Counts(version)).behind(index(version)).batch(REBUILD_BATCH)
+            builder.in_step(counts(version)).behind(index(version)).batch(REBUILD_BATCH)
         }
     };
     let views = builder
@@ -185,7 +167,7 @@ fn parse(lines: &mut dyn Iterator<Item = String>) -> Report {
 /// The view objects, over a memory database, for recomputing.
 fn recompute_views(scenario: Scenario, version: u32) -> Vec<Box<dyn View<MemoryDb>>> {
     let version = if scenario == Scenario::Rebuild { version } else { 1 };
-    vec![Box::new(Counts(version)), Box::new(index(version))]
+    vec![Box::new(counts(version)), Box::new(index(version))]
 }
 
 /// Checks every view on disk against its reduction from scratch; returns the violations and the

@@ -60,7 +60,7 @@ mod views;
 
 pub use error::{ViewError, ViewResult};
 pub use schema::{COLUMNS, Mode, Phase, SCHEMA, ViewRecord};
-pub use view::{Committed, View, ViewState};
+pub use view::{Committed, Versioned, View, ViewState};
 pub use views::{
     DEFAULT_BATCH, Progress, ProgressFn, ViewReader, ViewStatus, Views, ViewsBuilder,
     mark_for_rebuild, registry,

@@ -169,3 +169,66 @@ pub trait View<D: Database>: Send + Sync + 'static {
         entry: &Entry,
     ) -> Result<(), BoxError>;
 }
+
+/// A view at a version of the caller's choosing: the same name, columns and reduction as
+/// `inner`. Raising the version rebuilds the view from the start of the log (for example after
+/// changing what the reduction reads from an entry, or to rebuild a built-in view).
+#[derive(Debug, Clone)]
+pub struct Versioned<V> {
+    inner: V,
+    version: u32,
+}
+
+impl<V> Versioned<V> {
+    /// `inner` at `version`.
+    pub fn new(inner: V, version: u32) -> Self {
+        Self { inner, version }
+    }
+}
+
+impl<D: Database, V: View<D>> View<D> for Versioned<V> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn version(&self) -> u32 {
+        self.version
+    }
+
+    fn columns(&self) -> Vec<Column> {
+        self.inner.columns()
+    }
+
+    fn reduce(
+        &self,
+        state: &mut ViewState<'_, D>,
+        offset: u64,
+        entry: &Entry,
+    ) -> Result<(), BoxError> {
+        self.inner.reduce(state, offset, entry)
+    }
+}
+
+/// A boxed view is a view (for choosing views at run time).
+impl<D: Database + 'static> View<D> for Box<dyn View<D>> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn version(&self) -> u32 {
+        (**self).version()
+    }
+
+    fn columns(&self) -> Vec<Column> {
+        (**self).columns()
+    }
+
+    fn reduce(
+        &self,
+        state: &mut ViewState<'_, D>,
+        offset: u64,
+        entry: &Entry,
+    ) -> Result<(), BoxError> {
+        (**self).reduce(state, offset, entry)
+    }
+}

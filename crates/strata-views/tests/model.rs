@@ -14,38 +14,12 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use strata_core::{Column, Database, MemoryDb, Temporal};
-use strata_log::{Author, BoxError, Entry, LogConfig, LogStore, NoVerification, Unsigned};
+use strata_log::{Author, Entry, LogConfig, LogStore, NoVerification, Unsigned};
 use strata_views::builtin::{self, EntryCounts, LatestByKey, LatestByTopic, Totals};
-use strata_views::{Committed, Phase, View, ViewError, ViewState, Views};
+use strata_views::{Committed, Phase, Versioned, View, ViewError, Views};
 
 const INDEX: Column = Column::new("model_index");
 const NAMES: [&str; 3] = [EntryCounts::NAME, LatestByTopic::NAME, "by_key"];
-
-/// A built-in view with its version overridden, so that a test can bump it.
-struct Versioned<V> {
-    inner: V,
-    version: u32,
-}
-
-impl<D: Database, V: View<D>> View<D> for Versioned<V> {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn version(&self) -> u32 {
-        self.version
-    }
-    fn columns(&self) -> Vec<Column> {
-        self.inner.columns()
-    }
-    fn reduce(
-        &self,
-        state: &mut ViewState<'_, D>,
-        offset: u64,
-        entry: &Entry,
-    ) -> Result<(), BoxError> {
-        self.inner.reduce(state, offset, entry)
-    }
-}
 
 /// Payloads are `key=value`; the index keeps the latest value per key.
 fn by_key(version: u32) -> LatestByKey {
@@ -58,8 +32,8 @@ fn by_key(version: u32) -> LatestByKey {
 
 fn view<D: Database + 'static>(which: usize, version: u32) -> Box<dyn View<D>> {
     match which {
-        0 => Box::new(Versioned { inner: EntryCounts, version }),
-        1 => Box::new(Versioned { inner: LatestByTopic::default(), version }),
+        0 => Box::new(Versioned::new(EntryCounts, version)),
+        1 => Box::new(Versioned::new(LatestByTopic::default(), version)),
         _ => Box::new(by_key(version)),
     }
 }
@@ -132,11 +106,8 @@ impl World {
         let mut builder = Views::builder().background(false).batch(self.batch);
         for which in 0..3 {
             let view = view(which, self.versions[which]);
-            builder = if self.in_step[which] {
-                builder.in_step(Boxed(view))
-            } else {
-                builder.behind(Boxed(view))
-            };
+            builder =
+                if self.in_step[which] { builder.in_step(view) } else { builder.behind(view) };
         }
         builder.open(Arc::clone(&self.db), NoVerification, LogConfig::default()).unwrap()
     }
@@ -148,29 +119,6 @@ impl World {
             let (offset, entry) = item.unwrap();
             self.history.insert(offset, entry);
         }
-    }
-}
-
-/// A boxed view is a view.
-struct Boxed<D>(Box<dyn View<D>>);
-
-impl<D: Database + 'static> View<D> for Boxed<D> {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-    fn version(&self) -> u32 {
-        self.0.version()
-    }
-    fn columns(&self) -> Vec<Column> {
-        self.0.columns()
-    }
-    fn reduce(
-        &self,
-        state: &mut ViewState<'_, D>,
-        offset: u64,
-        entry: &Entry,
-    ) -> Result<(), BoxError> {
-        self.0.reduce(state, offset, entry)
     }
 }
 
