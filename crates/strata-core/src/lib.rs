@@ -60,6 +60,7 @@ pub mod key;
 pub mod layer;
 pub mod lock;
 pub mod memory;
+pub mod migrate;
 pub mod range;
 pub mod schema;
 pub mod store;

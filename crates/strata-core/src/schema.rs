@@ -52,11 +52,12 @@
 //! A tool built with several schemas keeps them in one list (`&[node::SCHEMA, kv::SCHEMA]`) and
 //! asks each in turn; a column no schema claims is shown as raw hex.
 
-use std::fmt::{self, Debug, Write as _};
+use std::fmt::{self, Debug};
 
 use crate::column::Column;
 use crate::error::{DecodeError, KeyError};
 use crate::key::{FromKeyParts, KeyField, len_of};
+use crate::migrate::step::Step;
 use crate::value::{DataType, Entry, Slice};
 
 /// Decodes a column's key bytes and shows them as text; a typed [`KeyError`] when they do not
@@ -92,13 +93,14 @@ pub struct Schema {
     name: &'static str,
     columns: &'static [ColumnDescriptor],
     version: u32,
+    migrations: &'static [Step],
 }
 
 impl Schema {
     /// A schema named `name` (shown by tools next to the columns it owns) with `columns`, at
     /// version 1.
     pub const fn new(name: &'static str, columns: &'static [ColumnDescriptor]) -> Self {
-        Self { name, columns, version: 1 }
+        Self { name, columns, version: 1, migrations: &[] }
     }
 
     /// The same schema at `version`: the layout version of its columns, recorded in a database
@@ -108,6 +110,36 @@ impl Schema {
     pub const fn with_version(mut self, version: u32) -> Self {
         self.version = version;
         self
+    }
+
+    /// The same schema with the `steps` that bring an older database up to its version: one
+    /// step from each older version (`1 → 2`, `2 → 3`, …), in any order. A database recorded at
+    /// a version with no path of steps to this one is refused when it is migrated.
+    #[must_use]
+    pub const fn with_migrations(mut self, steps: &'static [Step]) -> Self {
+        self.migrations = steps;
+        self
+    }
+
+    /// The steps declared with [`Schema::with_migrations`].
+    pub const fn migrations(&self) -> &'static [Step] {
+        self.migrations
+    }
+
+    /// Every column the schema's migrations name that its current columns do not: the columns
+    /// a database must also be opened with while an older version is migrated.
+    pub fn migration_columns(&self) -> Vec<Column> {
+        let mut columns: Vec<Column> = Vec::new();
+        for change in self.migrations.iter().flat_map(|step| step.changes()) {
+            for column in [Some(change.source()), change.destination()].into_iter().flatten() {
+                let known = self.column(column.name()).is_some()
+                    || columns.iter().any(|c| c.name() == column.name());
+                if !known {
+                    columns.push(column);
+                }
+            }
+        }
+        columns
     }
 
     /// The schema's version (1 unless set with [`Schema::with_version`]).
@@ -265,11 +297,7 @@ where
     reason = "shaped like every value renderer: raw bytes always decode"
 )]
 fn render_hex(bytes: &[u8]) -> Result<String, DecodeError> {
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(text, "{byte:02x}");
-    }
-    Ok(text)
+    Ok(hex::encode(bytes))
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //! The records live in one column of the database itself, [`VERSIONS`] (open the database with
 //! it beside the schemas' columns), keyed by [`VersionKey`]: kind 0 with an empty name for the
 //! format, kind 1 and the schema's name (NUL-padded to 63 bytes) for each schema; the value is
-//! the version, a borsh `u32`. [`check`] reads them without writing and says,
-//! per schema, whether it is new to this database, current, or older (a migration's job); a
+//! the version, a borsh `u32`. Kind 2 and a schema's name hold how far a running migration of
+//! that schema has got (the `migrate` module writes it). [`check`] reads them without writing
+//! and says, per schema, whether it is new to this database, current, or older (a migration's job); a
 //! format or schema newer than this binary supports is a typed error, [`VersionError`]. [`record`]
 //! writes the versions of the schemas new to the database (their first use) in one commit.
 //!
@@ -140,10 +141,20 @@ impl From<StorageError> for VersionError {
 
 /// The record key of the schema named `name` (longer names are cut at [`MAX_SCHEMA_NAME`]).
 fn schema_key(name: &str) -> VersionKey {
+    named_key(1, name)
+}
+
+/// The key of the record of how far a running migration of the schema named `name` has got
+/// (kind 2), kept beside the versions so that it commits with them.
+pub(crate) fn progress_key(name: &str) -> VersionKey {
+    named_key(2, name)
+}
+
+fn named_key(kind: u8, name: &str) -> VersionKey {
     let mut padded = [0; MAX_SCHEMA_NAME];
     let len = name.len().min(MAX_SCHEMA_NAME);
     padded[..len].copy_from_slice(&name.as_bytes()[..len]);
-    VersionKey { kind: 1, name: padded }
+    VersionKey { kind, name: padded }
 }
 
 fn decode(key: &[u8], bytes: &[u8]) -> Result<u32, VersionError> {

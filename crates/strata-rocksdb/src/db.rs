@@ -10,7 +10,8 @@ use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Options,
     ReadOptions, SliceTransform, WriteBatch, WriteOptions,
 };
-use strata_core::versions::{self, VERSIONS};
+use strata_core::migrate::{Change, Migrator};
+use strata_core::versions::{self, SchemaState, VERSIONS};
 use strata_core::{
     Column, Database, KeyRange, Op, Schema, Slice, StorageError, StorageResult as Result,
     Transaction,
@@ -85,6 +86,16 @@ impl RocksDb {
     /// declared are opened and kept — never dropped — and listed by
     /// [`RocksDb::undeclared_columns`]; they are not readable through this handle.
     pub fn open(config: &RocksConfig, columns: &[Column]) -> Result<Self, OpenError> {
+        Self::open_retiring(config, columns, &[])
+    }
+
+    /// [`RocksDb::open`], removing the undeclared families named in `retire` that are empty:
+    /// columns that completed migrations emptied for good.
+    fn open_retiring(
+        config: &RocksConfig,
+        columns: &[Column],
+        retire: &[&str],
+    ) -> Result<Self, OpenError> {
         let path = config.path();
         let mut declared = BTreeSet::new();
         for column in columns {
@@ -102,8 +113,23 @@ impl RocksDb {
             descriptors
                 .push(ColumnFamilyDescriptor::new(name, column_options(config, &cache, None)));
         }
-        let db = DB::open_cf_descriptors(&db_options(config), path, descriptors)
+        let mut db = DB::open_cf_descriptors(&db_options(config), path, descriptors)
             .map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))?;
+        let mut undeclared = undeclared;
+        if !retire.is_empty() {
+            let rocks = |e| OpenError::from_rocks(path.to_path_buf(), e);
+            for name in retire {
+                let Some(cf) = db.cf_handle(name) else { continue };
+                if db.iterator_cf(cf, rocksdb::IteratorMode::Start).next().is_some() {
+                    continue; // Written since: kept, and listed as undeclared.
+                }
+                db.drop_cf(name).map_err(rocks)?;
+                if let Some(meta) = db.cf_handle(META_CF) {
+                    db.delete_cf(meta, format!("{COLUMN_KEY}{name}")).map_err(rocks)?;
+                }
+                undeclared.retain(|n| n != name);
+            }
+        }
         let mut write_options = WriteOptions::default();
         write_options.set_sync(config.durability == Durability::Sync);
         let this = Self::wrap(db, &declared, undeclared, write_options);
@@ -189,26 +215,58 @@ impl RocksDb {
     /// Opens (or creates) the database with the columns of `schemas` (and `columns` besides, and
     /// [`VERSIONS`]), checking the versions it records first: a database written by a newer
     /// format or schema is refused with [`OpenError::Version`] before anything is written (the
-    /// check reads through [`RocksDb::open_read_only`]). Then records the versions of the schemas
-    /// new to the database. A schema recorded at an older version opens as it is; its migrations
-    /// bring it up to date.
+    /// check reads through [`RocksDb::open_read_only`]).
+    ///
+    /// A schema recorded at an older version is migrated: its missing steps run in order
+    /// (`strata_core::migrate`), the database opened with the columns they name as well, and the
+    /// column families they leave empty for good (dropped columns, the sources of renames and
+    /// re-lays) are removed once no one declares them. A migration that fails is
+    /// [`OpenError::Migration`]; what it committed stays, and the next open resumes it. Schemas
+    /// new to the database have their versions recorded. Families on disk that no schema or
+    /// column claims are kept, never dropped, and listed by [`RocksDb::undeclared_columns`].
     pub fn open_versioned(
         config: &RocksConfig,
         schemas: &[Schema],
         columns: &[Column],
     ) -> Result<Self, OpenError> {
         check_directory(config)?;
-        if existing_column_families(config.path())?.iter().any(|name| name == VERSIONS.name()) {
+        let on_disk = existing_column_families(config.path())?;
+        let mut migrating = false;
+        if on_disk.iter().any(|name| name == VERSIONS.name()) {
             let probe = Self::open_read_only(config, &[VERSIONS])?;
-            versions::check(&probe, schemas).map_err(OpenError::Version)?;
+            let states = versions::check(&probe, schemas).map_err(OpenError::Version)?;
+            migrating = states.iter().any(|state| matches!(state, SchemaState::Older { .. }));
         }
-        let mut all: Vec<Column> = vec![VERSIONS];
+        let mut declared: Vec<Column> = vec![VERSIONS];
         for column in schemas.iter().flat_map(Schema::column_set).chain(columns.iter().copied()) {
-            if !all.iter().any(|c| c.name() == column.name()) {
-                all.push(column);
+            if !declared.iter().any(|c| c.name() == column.name()) {
+                declared.push(column);
             }
         }
-        let db = Self::open(config, &all)?;
+        // Families that completed migrations emptied for good and that nobody declares now.
+        let retired: Vec<&str> = schemas
+            .iter()
+            .flat_map(|schema| schema.migrations().iter().flat_map(|step| step.changes()))
+            .filter_map(Change::removes)
+            .map(|column| column.name())
+            .filter(|name| !declared.iter().any(|c| c.name() == *name))
+            .collect();
+        if migrating {
+            let mut all = declared.clone();
+            for column in schemas.iter().flat_map(Schema::migration_columns) {
+                if !all.iter().any(|c| c.name() == column.name()) {
+                    all.push(column);
+                }
+            }
+            let db = Self::open(config, &all)?;
+            Migrator::new(schemas).run(&db).map_err(OpenError::Migration)?;
+            versions::record(&db, schemas).map_err(OpenError::Version)?;
+            if retired.is_empty() {
+                return Ok(db);
+            }
+            drop(db);
+        }
+        let db = Self::open_retiring(config, &declared, &retired)?;
         versions::record(&db, schemas).map_err(OpenError::Version)?;
         Ok(db)
     }

@@ -66,6 +66,12 @@ pub enum OpenError {
     #[error(transparent)]
     Version(strata_core::versions::VersionError),
 
+    /// Bringing an older schema up to this build's version failed or cannot run. The batches
+    /// committed before the failure stay, with the record of how far the migration got: the next
+    /// open resumes it.
+    #[error(transparent)]
+    Migration(strata_core::migrate::MigrateError),
+
     /// The directory holds a database this version cannot open as asked.
     #[error("database at {path} is incompatible: {reason}")]
     Incompatible {

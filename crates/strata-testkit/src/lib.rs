@@ -21,6 +21,7 @@
 
 pub mod crash;
 pub mod fault;
+pub mod migration;
 pub mod model;
 pub mod stack;
 pub mod suite;
