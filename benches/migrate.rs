@@ -9,7 +9,6 @@
 //! migrator's batches also carry its progress record, and its last one is synced; the raw loop
 //! syncs its last batch too. After criterion's report the benchmark prints the ratio
 //! (target ≥ 0.8): `cargo bench --bench migrate`.
-#![expect(clippy::cast_precision_loss, reason = "throughputs and ratios are shown as floats")]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 
 use proptest::prelude::*;
 use strata::error::BoxError;
-use strata::migrate::{Change, MigrateError, Migrator, Step};
+use strata::migrate::{Change, MigrateError, Migrator, Relaid, Step};
 use strata::rocksdb::{RocksConfig, RocksDb};
 use strata::versions::{self, SchemaState, VERSIONS};
 use strata::{Column, Database, MemoryDb, Schema};
@@ -48,7 +48,10 @@ fn three_steps_over_126_000_keys_on_rocksdb_equal_the_expected_result() {
 
     let mut observed = 0;
     let reports = Migrator::new(&[V4]).on_progress(|_| observed += 1).run(&db).unwrap();
-    assert_eq!(reports.iter().map(|r| (r.from, r.to)).collect::<Vec<_>>(), [(1, 2), (2, 3), (3, 4)]);
+    assert_eq!(
+        reports.iter().map(|r| (r.from, r.to)).collect::<Vec<_>>(),
+        [(1, 2), (2, 3), (3, 4)]
+    );
     let closed = (0..ACCOUNT_COUNT).filter(|&id| migration::balance(id) == 0).count() as u64;
     let step1 = &reports[0].changes[0];
     assert_eq!((step1.read, step1.written, step1.deleted), (100_000, 100_000 - closed, closed));
@@ -91,7 +94,7 @@ fn open_versioned_runs_the_missing_steps_and_removes_the_emptied_column_families
     assert!(db.undeclared_columns().is_empty(), "{:?}", db.undeclared_columns());
     drop(db);
     let families: Vec<_> =
-        RocksDb::open_existing(&config).unwrap().columns().iter().map(|c| c.name()).collect();
+        RocksDb::open_existing(&config).unwrap().columns().iter().map(Column::name).collect();
     for gone in ["notes", "legacy", "accounts_wide"] {
         assert!(!families.contains(&gone), "{gone} still on disk: {families:?}");
     }
@@ -210,7 +213,8 @@ fn a_column_the_database_was_not_opened_with_is_refused() {
 
 #[test]
 fn moving_into_a_column_that_holds_data_is_refused() {
-    const RENAME: &[Step] = &[Step::new(1, "rename", &[Change::RenameColumn { from: NOTES, to: MEMOS }])];
+    const RENAME: &[Step] =
+        &[Step::new(1, "rename", &[Change::RenameColumn { from: NOTES, to: MEMOS }])];
     const SCHEMA: Schema = Schema::new("bank", &[]).with_version(2).with_migrations(RENAME);
     let error = refused(SCHEMA, &COLUMNS, |db| db.put(MEMOS, b"already", b"here").unwrap());
     assert!(matches!(error, MigrateError::DestinationNotEmpty { column: "memos", .. }), "{error}");
@@ -218,11 +222,15 @@ fn moving_into_a_column_that_holds_data_is_refused() {
 
 #[test]
 fn two_entries_relaid_to_one_key_are_refused() {
-    fn collapse(_: &[u8], value: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>, BoxError> {
+    #[expect(clippy::unnecessary_wraps, reason = "a key relay's signature")]
+    fn collapse(_: &[u8], value: &[u8]) -> Result<Relaid, BoxError> {
         Ok(Some((b"same".to_vec(), value.to_vec())))
     }
-    const STEPS: &[Step] =
-        &[Step::new(1, "collapse", &[Change::RelayKeys { from: ACCOUNTS, to: AUDIT, relay: collapse }])];
+    const STEPS: &[Step] = &[Step::new(
+        1,
+        "collapse",
+        &[Change::RelayKeys { from: ACCOUNTS, to: AUDIT, relay: collapse }],
+    )];
     const SCHEMA: Schema = Schema::new("bank", &[]).with_version(2).with_migrations(STEPS);
     let error = refused(SCHEMA, &COLUMNS, |_| {});
     assert!(
@@ -235,14 +243,17 @@ fn two_entries_relaid_to_one_key_are_refused() {
 fn a_failing_transform_names_the_entry_and_its_batch_is_not_written() {
     let error = refused(V4, &COLUMNS, |db| db.put(ACCOUNTS, &[0xff; 4], b"not 4 bytes").unwrap());
     match error {
-        MigrateError::Change { from: 1, column: "accounts", key, .. } => assert_eq!(key, "ffffffff"),
+        MigrateError::Change { from: 1, column: "accounts", key, .. } => {
+            assert_eq!(key, "ffffffff")
+        }
         other => panic!("{other}"),
     }
 }
 
 #[test]
 fn a_column_moved_onto_itself_is_refused() {
-    const STEPS: &[Step] = &[Step::new(1, "self", &[Change::RenameColumn { from: NOTES, to: NOTES }])];
+    const STEPS: &[Step] =
+        &[Step::new(1, "self", &[Change::RenameColumn { from: NOTES, to: NOTES }])];
     const SCHEMA: Schema = Schema::new("bank", &[]).with_version(2).with_migrations(STEPS);
     let error = refused(SCHEMA, &COLUMNS, |_| {});
     assert!(matches!(error, MigrateError::InvalidStep { .. }), "{error}");
@@ -254,7 +265,10 @@ fn a_database_newer_than_the_schema_is_refused() {
     versions::record(&db, &[V4.with_version(5)]).unwrap();
     let error = Migrator::new(&[V4]).run(&db).unwrap_err();
     assert!(
-        matches!(error, MigrateError::Version(versions::VersionError::SchemaTooNew { found: 5, .. })),
+        matches!(
+            error,
+            MigrateError::Version(versions::VersionError::SchemaTooNew { found: 5, .. })
+        ),
         "{error}"
     );
 }

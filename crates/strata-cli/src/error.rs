@@ -137,6 +137,25 @@ pub(crate) enum CliError {
     /// The views failed (a name that is not valid, a reducer, the log store or the database).
     #[error(transparent)]
     Views(#[from] strata::views::ViewError),
+    /// `copy` was pointed at a destination that holds something (or is not a directory).
+    #[error(
+        "`{}` exists and is not an empty directory: a copy creates a new database, so give a new \
+         or empty directory (if an earlier copy was interrupted there, delete it and copy again)",
+        .0.display()
+    )]
+    CopyTargetNotEmpty(PathBuf),
+    /// `copy` was pointed into a directory that does not exist.
+    #[error("`{}` does not exist: create it first, a copy creates only its own directory", .0.display())]
+    CopyParentMissing(PathBuf),
+    /// A copy failed part-way: the destination holds part of it, which a new copy refuses.
+    #[error("the copy to `{}` did not finish: delete `{}` and copy again", .dst.display(), .dst.display())]
+    CopyIncomplete {
+        /// The destination.
+        dst: PathBuf,
+        /// What failed.
+        #[source]
+        error: strata::copy::CopyError,
+    },
     /// LDK's `FilesystemStore` failed.
     #[error("FilesystemStore at {}: {action}", .path.display())]
     FilesystemStore {
@@ -176,6 +195,8 @@ impl CliError {
             | Self::NotAStoreDirectory(_)
             | Self::ExportTargetNotEmpty(_)
             | Self::NotAStoreEntry { .. }
+            | Self::CopyTargetNotEmpty(_)
+            | Self::CopyParentMissing(_)
             | Self::BadAuthor { .. }
             | Self::Views(ViewError::InvalidName { .. })
             | Self::Kv(
@@ -197,7 +218,8 @@ impl CliError {
             | Self::Kv(_)
             | Self::Log(_)
             | Self::Views(_)
-            | Self::FilesystemStore { .. } => 1,
+            | Self::FilesystemStore { .. }
+            | Self::CopyIncomplete { .. } => 1,
         }
     }
 

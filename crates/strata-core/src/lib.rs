@@ -51,6 +51,7 @@
 #![forbid(unsafe_code)]
 
 pub mod column;
+pub mod copy;
 pub mod database;
 pub mod error;
 pub mod group;

@@ -130,7 +130,7 @@ impl Schema {
     /// a database must also be opened with while an older version is migrated.
     pub fn migration_columns(&self) -> Vec<Column> {
         let mut columns: Vec<Column> = Vec::new();
-        for change in self.migrations.iter().flat_map(|step| step.changes()) {
+        for change in self.migrations.iter().flat_map(Step::changes) {
             for column in [Some(change.source()), change.destination()].into_iter().flatten() {
                 let known = self.column(column.name()).is_some()
                     || columns.iter().any(|c| c.name() == column.name());

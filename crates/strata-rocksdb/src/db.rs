@@ -10,7 +10,7 @@ use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Options,
     ReadOptions, SliceTransform, WriteBatch, WriteOptions,
 };
-use strata_core::migrate::{Change, Migrator};
+use strata_core::migrate::{Change, Migrator, Step};
 use strata_core::versions::{self, SchemaState, VERSIONS};
 use strata_core::{
     Column, Database, KeyRange, Op, Schema, Slice, StorageError, StorageResult as Result,
@@ -246,7 +246,7 @@ impl RocksDb {
         // Families that completed migrations emptied for good and that nobody declares now.
         let retired: Vec<&str> = schemas
             .iter()
-            .flat_map(|schema| schema.migrations().iter().flat_map(|step| step.changes()))
+            .flat_map(|schema| schema.migrations().iter().flat_map(Step::changes))
             .filter_map(Change::removes)
             .map(|column| column.name())
             .filter(|name| !declared.iter().any(|c| c.name() == *name))

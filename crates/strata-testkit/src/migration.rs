@@ -15,9 +15,12 @@
 use std::collections::BTreeMap;
 
 use strata_core::error::BoxError;
-use strata_core::migrate::{Change, Step};
+use strata_core::migrate::{Change, Relaid, Step};
 use strata_core::versions::{self, VERSIONS};
 use strata_core::{Column, Database, Schema, StorageError, Transaction};
+
+/// Each column's entries by name, in key order.
+pub type Contents = BTreeMap<&'static str, Vec<(Vec<u8>, Vec<u8>)>>;
 
 /// Accounts: id → balance.
 pub const ACCOUNTS: Column = Column::new("accounts");
@@ -40,19 +43,28 @@ pub const V1: Schema = Schema::new("bank", &[]);
 
 /// The three steps.
 pub const STEPS: &[Step] = &[
-    Step::new(1, "balances in cents, zero balances closed", &[Change::TransformValues {
-        column: ACCOUNTS,
-        transform: to_cents,
-    }]),
-    Step::new(2, "notes become memos, legacy data dropped, audit trail added", &[
-        Change::RenameColumn { from: NOTES, to: MEMOS },
-        Change::DropColumn(LEGACY),
-        Change::AddColumn(AUDIT),
-    ]),
-    Step::new(3, "account ids widened to u64", &[
-        Change::RelayKeys { from: ACCOUNTS, to: ACCOUNTS_WIDE, relay: widen },
-        Change::RenameColumn { from: ACCOUNTS_WIDE, to: ACCOUNTS },
-    ]),
+    Step::new(
+        1,
+        "balances in cents, zero balances closed",
+        &[Change::TransformValues { column: ACCOUNTS, transform: to_cents }],
+    ),
+    Step::new(
+        2,
+        "notes become memos, legacy data dropped, audit trail added",
+        &[
+            Change::RenameColumn { from: NOTES, to: MEMOS },
+            Change::DropColumn(LEGACY),
+            Change::AddColumn(AUDIT),
+        ],
+    ),
+    Step::new(
+        3,
+        "account ids widened to u64",
+        &[
+            Change::RelayKeys { from: ACCOUNTS, to: ACCOUNTS_WIDE, relay: widen },
+            Change::RenameColumn { from: ACCOUNTS_WIDE, to: ACCOUNTS },
+        ],
+    ),
 ];
 
 /// The schema at version 4, with its steps.
@@ -73,7 +85,7 @@ pub fn to_cents(_key: &[u8], value: &[u8]) -> Result<Option<Vec<u8>>, BoxError> 
 /// # Errors
 ///
 /// A key that is not 4 bytes.
-pub fn widen(key: &[u8], value: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>, BoxError> {
+pub fn widen(key: &[u8], value: &[u8]) -> Result<Relaid, BoxError> {
     let id = u32::from_be_bytes(key.try_into()?);
     Ok(Some((u64::from(id).to_be_bytes().to_vec(), value.to_vec())))
 }
@@ -111,7 +123,7 @@ pub fn populate_v1<D: Database>(db: &D, accounts: u32) -> Result<(), StorageErro
 
 /// Every column's expected contents at version 4 for a bank populated with `accounts`
 /// accounts, computed from version 1's data directly.
-pub fn expected_v4(accounts: u32) -> BTreeMap<&'static str, Vec<(Vec<u8>, Vec<u8>)>> {
+pub fn expected_v4(accounts: u32) -> Contents {
     let mut expected: BTreeMap<_, Vec<_>> =
         [ACCOUNTS, NOTES, LEGACY, MEMOS, AUDIT, ACCOUNTS_WIDE].map(|c| (c.name(), vec![])).into();
     for id in 0..accounts {
@@ -129,7 +141,7 @@ pub fn expected_v4(accounts: u32) -> BTreeMap<&'static str, Vec<(Vec<u8>, Vec<u8
 }
 
 /// Every column's contents (versions aside), to compare with [`expected_v4`].
-pub fn contents<D: Database>(db: &D) -> BTreeMap<&'static str, Vec<(Vec<u8>, Vec<u8>)>> {
+pub fn contents<D: Database>(db: &D) -> Contents {
     [ACCOUNTS, NOTES, LEGACY, MEMOS, AUDIT, ACCOUNTS_WIDE]
         .map(|column| (column.name(), crate::column_contents(db, column)))
         .into()

@@ -51,7 +51,7 @@ pub mod step;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
-pub use self::step::{Change, KeyRelay, Step, ValueTransform};
+pub use self::step::{Change, KeyRelay, Relaid, Step, ValueTransform};
 use crate::column::Column;
 use crate::database::{Cursor, Database, Durability};
 use crate::error::{BoxError, Error, StorageError, StorageResult};
@@ -178,7 +178,9 @@ pub enum MigrateError {
     },
 
     /// The record of a running migration does not decode.
-    #[error("the record of a running migration of schema `{schema}` holds {len} bytes that do not decode")]
+    #[error(
+        "the record of a running migration of schema `{schema}` holds {len} bytes that do not decode"
+    )]
     BadProgress {
         /// The schema.
         schema: &'static str,
@@ -415,9 +417,14 @@ impl<'a> Migrator<'a> {
                 }
                 for change in step.changes() {
                     if change.destination().is_some_and(|to| to == change.source()) {
-                        return Err(invalid(&format!("{} moves a column onto itself", change.describe())));
+                        return Err(invalid(&format!(
+                            "{} moves a column onto itself",
+                            change.describe()
+                        )));
                     }
-                    for column in [Some(change.source()), change.destination()].into_iter().flatten() {
+                    for column in
+                        [Some(change.source()), change.destination()].into_iter().flatten()
+                    {
                         match db.cursor(column, &KeyRange::all()) {
                             Ok(_) => {}
                             Err(StorageError::UnknownColumn(_)) => {
@@ -524,9 +531,9 @@ impl<'a> Migrator<'a> {
             let exhausted = if adds {
                 true
             } else {
-                let range = after.as_deref().map_or_else(KeyRange::all, |key| {
-                    KeyRange::new(successor(key), None)
-                });
+                let range = after
+                    .as_deref()
+                    .map_or_else(KeyRange::all, |key| KeyRange::new(successor(key), None));
                 let mut cursor = target.cursor(source, &range)?;
                 cursor.seek_to_first();
                 let (mut keys, mut bytes) = (0, 0);
@@ -538,7 +545,16 @@ impl<'a> Migrator<'a> {
                     if keys == self.batch_keys || bytes >= self.batch_bytes {
                         break false;
                     }
-                    apply(&change, target, &mut transaction, &mut report, schema, step, key, value)?;
+                    apply(
+                        &change,
+                        target,
+                        &mut transaction,
+                        &mut report,
+                        schema,
+                        step,
+                        key,
+                        value,
+                    )?;
                     keys += 1;
                     bytes += key.len() + value.len();
                     let last = last.get_or_insert_with(Vec::new);
@@ -556,7 +572,8 @@ impl<'a> Migrator<'a> {
                 } else {
                     Resume { from: step.from(), change: index as u32, after: last.clone() }
                 };
-                let bytes = borsh::to_vec(&resume).map_err(|e| Error::from(StorageError::backend(e)))?;
+                let bytes =
+                    borsh::to_vec(&resume).map_err(|e| Error::from(StorageError::backend(e)))?;
                 transaction.put(VERSIONS, progress_key.as_bytes(), bytes);
                 Durability::Wal
             };
@@ -606,16 +623,15 @@ fn apply<T: Target>(
             transaction.delete(from, key);
             report.written += 1;
         }
-        Change::TransformValues { column, transform } => match transform(key, value).map_err(failed)? {
-            Some(new) => {
+        Change::TransformValues { column, transform } => {
+            if let Some(new) = transform(key, value).map_err(failed)? {
                 transaction.put(column, key, new);
                 report.written += 1;
-            }
-            None => {
+            } else {
                 transaction.delete(column, key);
                 report.deleted += 1;
             }
-        },
+        }
         Change::RelayKeys { from, to, relay } => {
             transaction.delete(from, key);
             match relay(key, value).map_err(failed)? {
@@ -639,7 +655,11 @@ fn apply<T: Target>(
 }
 
 /// Adds the end of `step` to `transaction`: the schema's new version, and no progress record.
-fn finish_step(transaction: &mut Transaction, schema: &str, step: &Step) -> Result<(), MigrateError> {
+fn finish_step(
+    transaction: &mut Transaction,
+    schema: &str,
+    step: &Step,
+) -> Result<(), MigrateError> {
     transaction.delete(VERSIONS, versions::progress_key(schema).as_key().as_bytes());
     versions::stage_schema_version(transaction, schema, step.to())?;
     Ok(())

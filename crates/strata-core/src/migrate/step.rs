@@ -10,7 +10,10 @@ use crate::error::BoxError;
 pub type ValueTransform = fn(key: &[u8], value: &[u8]) -> Result<Option<Vec<u8>>, BoxError>;
 
 /// Re-lays one entry under a new key (and value) in another column, or drops it (`None`).
-pub type KeyRelay = fn(key: &[u8], value: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>, BoxError>;
+pub type KeyRelay = fn(key: &[u8], value: &[u8]) -> Result<Relaid, BoxError>;
+
+/// What a [`KeyRelay`] gives an entry: its new key and value, or `None` to drop it.
+pub type Relaid = Option<(Vec<u8>, Vec<u8>)>;
 
 /// One change to a schema's stored data. A [`Step`] applies its changes in order.
 ///
@@ -84,7 +87,7 @@ impl Change {
         }
     }
 
-    /// What the change does, in words: `"rename \`a\` to \`b\`"`.
+    /// What the change does, in words, e.g. ``rename `notes` to `memos` ``.
     pub fn describe(&self) -> String {
         match self {
             Self::AddColumn(column) => format!("add `{}`", column.name()),
