@@ -80,6 +80,22 @@ fn a_dry_run_writes_nothing_and_reports_what_the_run_does() {
 }
 
 #[test]
+fn a_dry_run_reads_a_read_only_database_that_lacks_the_columns_the_steps_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = RocksConfig::new(dir.path());
+    {
+        let db = RocksDb::open(&config, &[ACCOUNTS, NOTES, LEGACY, VERSIONS]).unwrap();
+        migration::populate_v1(&db, 3_000).unwrap();
+    }
+    let read_only = RocksDb::open_read_only(&config, &COLUMNS).unwrap();
+    let dry = Migrator::new(&[V4]).dry_run(&read_only).unwrap();
+    drop(read_only);
+    let db = RocksDb::open(&config, &COLUMNS).unwrap();
+    assert_eq!(dry, Migrator::new(&[V4]).run(&db).unwrap());
+    assert_migrated(&db, 3_000);
+}
+
+#[test]
 fn open_versioned_runs_the_missing_steps_and_removes_the_emptied_column_families() {
     let dir = tempfile::tempdir().unwrap();
     let config = RocksConfig::new(dir.path());

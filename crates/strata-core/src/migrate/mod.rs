@@ -47,10 +47,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod dry;
 pub mod step;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
+use self::dry::Padded;
 pub use self::step::{Change, KeyRelay, Relaid, Step, ValueTransform};
 use crate::column::Column;
 use crate::database::{Cursor, Database, Durability};
@@ -381,14 +383,25 @@ impl<'a> Migrator<'a> {
     }
 
     /// Reports what [`Migrator::run`] would do, writing nothing: the steps run into a
-    /// [`Temporal`] buffer over `db`, which is then dropped.
+    /// [`Temporal`] buffer over `db`, which is then dropped. Works on a read-only database: a
+    /// column the steps name that `db` was not opened with reads as empty (a column the
+    /// migration would create).
     ///
     /// # Errors
     ///
     /// As [`Migrator::run`]; nothing is ever written.
     pub fn dry_run<D: Database>(&mut self, db: &D) -> Result<Vec<StepReport>, MigrateError> {
-        let plan = self.plan(db)?;
-        self.execute(&plan, &mut Temporal::new(Store::new(db)))
+        // Columns a step would create may be missing (a read-only open cannot create them):
+        // they read as empty.
+        let named = self
+            .schemas
+            .iter()
+            .flat_map(|schema| schema.migrations().iter().flat_map(Step::changes))
+            .flat_map(|change| [Some(change.source()), change.destination()])
+            .flatten();
+        let padded = Padded::new(db, named)?;
+        let plan = self.plan(&padded)?;
+        self.execute(&plan, &mut Temporal::new(Store::new(&padded)))
     }
 
     /// The steps to run, in order, after checking that each exists once and that every column
