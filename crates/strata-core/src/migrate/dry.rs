@@ -23,11 +23,10 @@ impl<'a, D: Database> Padded<'a, D> {
         let mut missing: Vec<Column> = Vec::new();
         for column in columns {
             match db.cursor(column, &KeyRange::all()) {
-                Ok(_) => {}
                 Err(StorageError::UnknownColumn(_)) if !missing.contains(&column) => {
                     missing.push(column);
                 }
-                Err(StorageError::UnknownColumn(_)) => {}
+                Ok(_) | Err(StorageError::UnknownColumn(_)) => {}
                 Err(error) => return Err(error),
             }
         }
