@@ -260,7 +260,7 @@ fn a_failing_transform_names_the_entry_and_its_batch_is_not_written() {
     let error = refused(V4, &COLUMNS, |db| db.put(ACCOUNTS, &[0xff; 4], b"not 4 bytes").unwrap());
     match error {
         MigrateError::Change { from: 1, column: "accounts", key, .. } => {
-            assert_eq!(key, "ffffffff")
+            assert_eq!(key, "ffffffff");
         }
         other => panic!("{other}"),
     }

@@ -133,6 +133,13 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     }
     let config = RocksConfig::new(&args.db);
     let columns = all_columns();
+    // A new database starts with the ledger an older version of the application wrote: it is
+    // migrated to this build's version before anything else opens the database.
+    let ledger = if args.db.join("CURRENT").exists() {
+        None
+    } else {
+        Some(crate::migrate::ledger_demo(&args.db, !out.json)?)
+    };
     // Every schema's version is recorded on first use; a newer database is refused untouched.
     let mut store = Store::new(RocksDb::open_versioned(&config, crate::schema::SCHEMAS, &columns)?);
     let existing = store.iter(strata::node::META, ..)?.next().is_some();
@@ -189,6 +196,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
         kv: &kv,
         log: &logs,
         views: &views,
+        ledger: ledger.as_ref(),
     });
     Ok(())
 }

@@ -10,6 +10,9 @@ pub(crate) enum CliError {
     /// The database could not be opened.
     #[error(transparent)]
     Open(#[from] OpenError),
+    /// A migration cannot run, or failed (what it committed stays; running it again resumes).
+    #[error(transparent)]
+    Migrate(#[from] strata::migrate::MigrateError),
     /// An argument is not valid hex.
     #[error("`{input}` is not valid hex: {reason}")]
     BadHex {
@@ -184,9 +187,17 @@ impl CliError {
     /// found (an entry, a KV value, a log, a view, any KV, log or views data at all).
     pub(crate) fn exit_code(&self) -> u8 {
         use strata::kv::KvError;
+        use strata::migrate::MigrateError;
         use strata::views::ViewError;
         match self {
-            Self::Open(_) => 3,
+            // Cannot be opened, or this build cannot migrate it: newer, or no path of steps.
+            Self::Open(_)
+            | Self::Migrate(
+                MigrateError::Version(_)
+                | MigrateError::NoStep { .. }
+                | MigrateError::UnknownProgress { .. }
+                | MigrateError::BadProgress { .. },
+            ) => 3,
             Self::BadHex { .. }
             | Self::UnknownColumn { .. }
             | Self::KeyLength(_)
@@ -219,7 +230,8 @@ impl CliError {
             | Self::Log(_)
             | Self::Views(_)
             | Self::FilesystemStore { .. }
-            | Self::CopyIncomplete { .. } => 1,
+            | Self::CopyIncomplete { .. }
+            | Self::Migrate(_) => 1,
         }
     }
 

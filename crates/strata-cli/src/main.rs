@@ -6,7 +6,9 @@ mod demo;
 mod error;
 mod inspect;
 mod kv;
+mod ledger;
 mod log;
+mod migrate;
 mod output;
 mod schema;
 mod views;
@@ -38,6 +40,9 @@ Examples:
   strata log verify --ed25519                   walk every hash chain (and check signatures)
   strata views --db strata-data                 every view over the log: version, mode, lag, state
   strata views rebuild entry_counts             rebuild a view from the start of the log
+  strata migrate --dry-run                      what migrating to this build's schemas would change
+  strata migrate                                run the missing migration steps, resumably
+  strata copy strata-data /backup/strata        copy every column from one snapshot, verified
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened
 (missing, locked, corrupt), 4 bad input (hex, column, key length, a checkpoint path that
@@ -49,6 +54,12 @@ const LOG_EXIT_CODES: &str = "\
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened, 4 bad
 input (an author that is not 32 bytes of hex), 5 `log verify` found a broken log, 6 the
 database holds no log data, or `log show` names a log that has no entries.";
+
+const MIGRATE_EXIT_CODES: &str = "\
+Exit codes: 0 success (migrated, or nothing to migrate), 1 internal error (a step failed on an
+entry or the database failed: what was committed stays, and running it again resumes), 2 usage
+error, 3 the database cannot be opened or this build cannot migrate it (a newer version: upgrade;
+a version with no step to this one).";
 
 const VIEWS_EXIT_CODES: &str = "\
 Exit codes: 0 success (a view the CLI has no code for is marked for rebuild), 1 internal error
@@ -150,6 +161,22 @@ enum Command {
         src: PathBuf,
         /// Directory to create the copy in (new or empty).
         dst: PathBuf,
+    },
+    /// Bring every schema this build knows up to its version: run each schema's missing
+    /// migration steps in order, in bounded batches that each commit their progress (a killed
+    /// migration resumes where it stopped), then remove the column families they emptied.
+    ///
+    /// `--dry-run` opens the database read-only and reports what each step would read, write and
+    /// delete per column, writing nothing. Column families no schema of this build claims are
+    /// reported and kept.
+    #[command(after_help = MIGRATE_EXIT_CODES)]
+    Migrate {
+        /// Database directory.
+        #[arg(long, default_value = "strata-data")]
+        db: PathBuf,
+        /// Report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Compact every column.
     Compact {
@@ -377,6 +404,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check { db } => inspect::check(&db, &out),
         Command::Checkpoint { dir, db } => inspect::checkpoint(&db, &dir, &out),
         Command::Copy { src, dst } => copy::copy(&src, &dst, &out),
+        Command::Migrate { db, dry_run } => {
+            migrate::migrate(&db, dry_run, !out.json).map(|(text, json)| out.done(&text, &json))
+        }
         Command::Compact { db } => inspect::compact(&db, &out),
         Command::Kv { db, command } => run_kv(&db, command, &out),
         Command::Log { db, command } => run_log(&db, command, &out),

@@ -298,6 +298,7 @@ impl Output {
             kv,
             log,
             views,
+            ledger,
         } = *summary;
         #[expect(clippy::cast_precision_loss, reason = "a rate for display; exact to 2^52 calls")]
         let per_second = calls as f64 / elapsed.as_secs_f64().max(1e-9);
@@ -319,6 +320,7 @@ impl Output {
                 "kv": kv.to_json(),
                 "log": log.to_json(),
                 "views": views.to_json(),
+                "migration": ledger.map(ledger_json),
             }));
             return;
         }
@@ -346,6 +348,9 @@ impl Output {
         Self::kv_demo(kv);
         Self::log_demo(log);
         Self::views_demo(views);
+        if let Some(ledger) = ledger {
+            ledger_text(ledger);
+        }
         let db = path.display();
         println!("\nlook inside next:");
         println!("  strata stats --db {db}");
@@ -358,6 +363,8 @@ impl Output {
         println!("  strata log verify --db {db}");
         println!("  strata views --db {db}");
         println!("  strata views rebuild entry_counts --db {db}");
+        println!("  strata migrate --dry-run --db {db}");
+        println!("  strata copy {db} {db}-copy");
     }
 
     /// The demo's KV step, as text.
@@ -395,6 +402,58 @@ impl Output {
             .collect();
         Self::table(&["primary namespace", "secondary namespace", "keys"], &rows);
     }
+}
+
+/// The demo's migration step, as text.
+fn ledger_text(ledger: &LedgerDemo) {
+    println!("\nschema migration: the demo ledger, as version 1 of the application wrote it:");
+    println!(
+        "  wrote {} entries at version 1; `strata migrate --dry-run` (read-only) reported:",
+        ledger.entries
+    );
+    println!("{}", ledger.dry_table);
+    println!(
+        "  migrated in {:.2} s, each batch committing its progress: {}; the same counts as the \
+         dry run",
+        ledger.elapsed.as_secs_f64(),
+        ledger.steps.join(", ")
+    );
+    println!(
+        "  recorded versions: {}; the emptied families (ledger_wide, ledger_totals) removed; \
+         read back {} entries, each its version-1 original converted",
+        ledger.versions.join(", "),
+        ledger.verified
+    );
+}
+
+/// What the demo's migration step did: plain values.
+pub(crate) struct LedgerDemo {
+    /// Ledger entries written at version 1.
+    pub(crate) entries: u64,
+    /// The dry run's report, as a table.
+    pub(crate) dry_table: String,
+    /// The dry run's report, as JSON.
+    pub(crate) dry_json: Value,
+    /// The migration's report, as JSON.
+    pub(crate) run_json: Value,
+    /// How long the migration took.
+    pub(crate) elapsed: Duration,
+    /// Each step run: `1 → 2 (what it is for)`.
+    pub(crate) steps: Vec<String>,
+    /// Every recorded version afterwards: `ledger 3`.
+    pub(crate) versions: Vec<String>,
+    /// Entries read back at version 3, each equal to its version-1 original converted.
+    pub(crate) verified: u64,
+}
+
+/// The demo's migration step, as JSON.
+fn ledger_json(ledger: &LedgerDemo) -> Value {
+    json!({
+        "written_at_version_1": ledger.entries,
+        "dry_run": ledger.dry_json,
+        "run": ledger.run_json,
+        "verified": ledger.verified,
+    })
 }
 
 /// What the demo's KV step did: plain values.
@@ -470,6 +529,8 @@ pub(crate) struct DemoSummary<'a> {
     pub(crate) log: &'a LogDemo,
     /// What the views step did.
     pub(crate) views: &'a ViewsDemo,
+    /// What the migration step did (only on a new database).
+    pub(crate) ledger: Option<&'a LedgerDemo>,
 }
 
 /// What `kv import` or `kv export` did, for its report.

@@ -16,6 +16,7 @@ pub(crate) const SCHEMAS: &[Schema] = &[
     strata::log::SCHEMA,
     strata::views::SCHEMA,
     crate::views::DEMO_VIEWS_SCHEMA,
+    crate::ledger::LEDGER_SCHEMA,
     strata::versions::SCHEMA,
 ];
 

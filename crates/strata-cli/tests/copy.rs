@@ -53,11 +53,12 @@ fn a_copy_of_the_demo_holds_every_entry_and_is_verified() {
     let reported = report["columns"].as_array().unwrap();
     assert_eq!(reported.len(), source_columns.len());
     let mut total = 0;
-    for ((name, _), summary) in source_columns.iter().zip(reported) {
+    for (name, _) in &source_columns {
         let entries = scan(&db, name);
         assert_eq!(scan(&copy, name), entries, "column {name}");
         let count = entries.as_array().unwrap().len() as u64;
-        assert_eq!(summary["column"], name.as_str());
+        // The report lists the columns in the order the source's families were created.
+        let summary = reported.iter().find(|c| c["column"] == name.as_str()).unwrap();
         assert_eq!(summary["entries"], count, "column {name}");
         assert_eq!(summary["hash"].as_str().unwrap().len(), 64);
         total += count;

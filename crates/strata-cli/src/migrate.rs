@@ -1,0 +1,284 @@
+//! `strata migrate [--dry-run]`: brings every schema this build knows up to its version, with a
+//! progress bar, or reports what that would change without writing; and the demo's migration
+//! step, over the ledger of `crate::ledger`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use std::fmt::Write as _;
+
+use borsh::BorshDeserialize;
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+use strata::migrate::{Migrator, StepReport};
+use strata::rocksdb::{RocksConfig, RocksDb};
+use strata::versions::{self, VERSIONS};
+use strata::{AsKeyParts, Column};
+
+use crate::error::CliError;
+use crate::ledger::{LEDGER, LedgerEntry, LedgerKey, ledger_entry, write_ledger_v1};
+use crate::output::LedgerDemo;
+
+/// The demo's migration step: writes the ledger at version 1 into the new database at `path`,
+/// reports what migrating it would change, migrates it, and checks every entry.
+pub(crate) fn ledger_demo(path: &Path, show_progress: bool) -> Result<LedgerDemo, CliError> {
+    const ACCOUNTS: u32 = 100;
+    const PER_ACCOUNT: u32 = 500;
+    write_ledger_v1(&RocksConfig::new(path), ACCOUNTS, PER_ACCOUNT)?;
+    let dry = run(path, true, false)?;
+    let done = run(path, false, show_progress)?;
+    if dry.steps != done.steps {
+        return Err(CliError::Verification(
+            "the migration did not do what its dry run reported".to_owned(),
+        ));
+    }
+    let db = RocksDb::open_read_only(&RocksConfig::new(path), &[LEDGER])?;
+    let mut verified = 0;
+    for account in 0..ACCOUNTS {
+        for seq in 0..PER_ACCOUNT {
+            let key = LedgerKey { account, seq: u64::from(seq) }.as_key();
+            let (units, memo) = ledger_entry(account, seq);
+            let expected = LedgerEntry { cents: i64::from(units) * 100, memo };
+            let found = strata::Database::get(&db, LEDGER, key.as_bytes())?
+                .map(|bytes| LedgerEntry::try_from_slice(&bytes));
+            if !matches!(&found, Some(Ok(entry)) if *entry == expected) {
+                return Err(CliError::Verification(format!(
+                    "ledger entry {seq} of account {account} is not what migrating it gives"
+                )));
+            }
+            verified += 1;
+        }
+    }
+    Ok(LedgerDemo {
+        entries: u64::from(ACCOUNTS * PER_ACCOUNT),
+        dry_table: table(&HEADER, &rows(&dry)),
+        dry_json: to_json(&dry),
+        run_json: to_json(&done),
+        elapsed: done.elapsed,
+        steps: done
+            .steps
+            .iter()
+            .map(|step| format!("{} → {} ({})", step.from, step.to, step.description))
+            .collect(),
+        versions: done.versions.iter().map(|(name, v)| format!("{name} {v}")).collect(),
+        verified,
+    })
+}
+
+/// What a migration did or, dry, would do.
+pub(crate) struct Migration {
+    /// Whether nothing was written.
+    pub(crate) dry_run: bool,
+    /// Each step run.
+    pub(crate) steps: Vec<StepReport>,
+    /// How long it took.
+    pub(crate) elapsed: Duration,
+    /// Every recorded schema version afterwards (as they would be, for a dry run).
+    pub(crate) versions: Vec<(String, u32)>,
+    /// Column families on disk that no schema this build knows claims.
+    pub(crate) unknown: Vec<String>,
+}
+
+/// Every column a migration of the CLI's schemas may touch.
+fn all_columns() -> Vec<Column> {
+    let mut columns = vec![VERSIONS];
+    for schema in crate::schema::SCHEMAS {
+        for column in schema.column_set().chain(schema.migration_columns()) {
+            if !columns.iter().any(|c| c.name() == column.name()) {
+                columns.push(column);
+            }
+        }
+    }
+    columns
+}
+
+/// A progress bar over each change's entries, hidden under `--json`.
+fn progress_bar(show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template(
+        "migrating {msg:50} {bar:30} {pos}/{len} entries ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Migrates the database at `path` (or, `dry_run`, reports what that would change, opening it
+/// read-only), showing progress when `show_progress`.
+pub(crate) fn run(path: &Path, dry_run: bool, show_progress: bool) -> Result<Migration, CliError> {
+    let schemas = crate::schema::SCHEMAS;
+    let config = RocksConfig::new(path).create_if_missing(false);
+    let columns = all_columns();
+    let started = Instant::now();
+    let steps = if dry_run {
+        let db = RocksDb::open_read_only(&config, &columns)?;
+        Migrator::new(schemas).dry_run(&db)?
+    } else {
+        let bar = progress_bar(show_progress);
+        let db = RocksDb::open(&config, &columns)?;
+        let mut migrator = Migrator::new(schemas).on_progress(|progress| {
+            let change = &progress.step.changes()[progress.change];
+            bar.set_message(format!(
+                "{} {} → {}: {}",
+                progress.schema,
+                progress.step.from(),
+                progress.step.to(),
+                change.describe()
+            ));
+            bar.set_length(progress.total);
+            bar.set_position(progress.done);
+        });
+        let steps = migrator.run(&db)?;
+        bar.finish_and_clear();
+        versions::record(&db, schemas).map_err(|e| CliError::Migrate(e.into()))?;
+        steps
+    };
+    let elapsed = started.elapsed();
+    // Reopened as an application opens it: the families the migration emptied are removed, and
+    // what is left that no schema claims is reported.
+    let db = if dry_run {
+        RocksDb::open_read_only(&config, &columns)?
+    } else {
+        RocksDb::open_versioned(&config, schemas, &[])?
+    };
+    let mut versions = versions::recorded(&db).map_err(|e| CliError::Migrate(e.into()))?.schemas;
+    if dry_run {
+        for step in &steps {
+            if let Some(recorded) = versions.iter_mut().find(|(name, _)| name == step.schema) {
+                recorded.1 = recorded.1.max(step.to);
+            }
+        }
+    }
+    let unknown = db
+        .undeclared_columns()
+        .iter()
+        .filter(|name| {
+            let removed =
+                dry_run && steps.iter().flat_map(|s| &s.changes).any(|c| c.column == name.as_str());
+            !removed && crate::schema::owner(name).is_none()
+        })
+        .cloned()
+        .collect();
+    Ok(Migration { dry_run, steps, elapsed, versions, unknown })
+}
+
+/// `strata migrate`: its report as text and as JSON.
+pub(crate) fn migrate(
+    path: &Path,
+    dry_run: bool,
+    show_progress: bool,
+) -> Result<(String, Value), CliError> {
+    let migration = run(path, dry_run, show_progress)?;
+    let rows = rows(&migration);
+    let json = to_json(&migration);
+    let mut text = if migration.steps.is_empty() {
+        "every schema is at this build's version: nothing to migrate\n".to_owned()
+    } else {
+        let verb = if dry_run { "would run" } else { "ran" };
+        format!(
+            "{verb} {} step(s) in {:.2} s{}\n{}\n",
+            migration.steps.len(),
+            migration.elapsed.as_secs_f64(),
+            if dry_run { " (dry run: nothing was written)" } else { "" },
+            table(&HEADER, &rows)
+        )
+    };
+    let shown: Vec<String> = migration.versions.iter().map(|(s, v)| format!("{s} {v}")).collect();
+    let _ = write!(
+        text,
+        "recorded versions{}: {}",
+        if dry_run { " after it" } else { "" },
+        shown.join(", ")
+    );
+    if !migration.unknown.is_empty() {
+        let _ = write!(
+            text,
+            "\ncolumns on disk that no schema of this build claims (kept, not migrated): {}",
+            migration.unknown.join(", ")
+        );
+    }
+    Ok((text, json))
+}
+
+/// The columns of the migration table.
+pub(crate) const HEADER: [&str; 8] =
+    ["schema", "step", "change", "column", "read", "written", "deleted", "batches"];
+
+/// `rows` under `header`, as text.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(140)
+        .set_header(header.to_vec());
+    for row in rows {
+        table.add_row(row.clone());
+    }
+    table.to_string()
+}
+
+/// One row per change.
+pub(crate) fn rows(migration: &Migration) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for step in &migration.steps {
+        for change in &step.changes {
+            rows.push(vec![
+                step.schema.to_owned(),
+                format!("{} → {}", step.from, step.to),
+                format!("{}{}", change.change, if change.resumed { " (resumed)" } else { "" }),
+                change.column.to_owned(),
+                change.read.to_string(),
+                change.written.to_string(),
+                change.deleted.to_string(),
+                change.batches.to_string(),
+            ]);
+        }
+    }
+    rows
+}
+
+/// The migration as JSON.
+pub(crate) fn to_json(migration: &Migration) -> Value {
+    let steps: Vec<Value> = migration
+        .steps
+        .iter()
+        .map(|step| {
+            let changes: Vec<Value> = step
+                .changes
+                .iter()
+                .map(|change| {
+                    json!({
+                        "change": change.change,
+                        "column": change.column,
+                        "read": change.read,
+                        "written": change.written,
+                        "deleted": change.deleted,
+                        "batches": change.batches,
+                        "resumed": change.resumed,
+                    })
+                })
+                .collect();
+            json!({
+                "schema": step.schema,
+                "from": step.from,
+                "to": step.to,
+                "description": step.description,
+                "changes": changes,
+            })
+        })
+        .collect();
+    let versions: serde_json::Map<String, Value> =
+        migration.versions.iter().map(|(name, v)| (name.clone(), json!(v))).collect();
+    json!({
+        "dry_run": migration.dry_run,
+        "steps": steps,
+        "seconds": migration.elapsed.as_secs_f64(),
+        "versions": versions,
+        "unknown_columns": migration.unknown,
+    })
+}
