@@ -13,6 +13,7 @@ use lightning::util::persist::{
 use lightning_persister::fs_store::FilesystemStore;
 use serde_json::json;
 use strata::Database;
+use strata::copy::{ColumnSummary, Summarizer};
 use strata::kv::{Address, KvStore, WriteBatch};
 use strata::rocksdb::{OpenError, RocksConfig, RocksDb};
 
@@ -214,18 +215,36 @@ fn check_store_directory(dir: &Path) -> Result<(), CliError> {
     walk(dir, 1)
 }
 
-/// Compares every address's bytes on both sides; returns (verified, mismatched addresses).
+/// What a transfer's verification found.
+struct Verification {
+    /// Addresses whose bytes matched on both sides.
+    verified: u64,
+    /// Every address that did not, with what was wrong.
+    mismatches: Vec<String>,
+    /// Each side in brief, as `strata copy` summarises a column: entries (address → value, in
+    /// address order, the address written `primary/secondary/key`), bytes and a BLAKE3 hash.
+    summaries: [ColumnSummary; 2],
+}
+
+/// Compares every address's bytes on both sides, and summarises each side.
 fn verify(
     addresses: &[Address],
     out: &Output,
     mut source: impl FnMut(&Address) -> Result<Vec<u8>, CliError>,
     mut target: impl FnMut(&Address) -> Result<Option<Vec<u8>>, CliError>,
-) -> Result<(u64, Vec<String>), CliError> {
+) -> Result<Verification, CliError> {
     let bar = progress(addresses.len(), "verifying", out);
     let (mut verified, mut mismatches) = (0, Vec::new());
+    let (mut from, mut to) = (Summarizer::new(), Summarizer::new());
     for address in addresses {
         let expected = source(address)?;
-        match target(address)? {
+        let name = address.to_string();
+        from.add(name.as_bytes(), &expected);
+        let actual = target(address)?;
+        if let Some(actual) = &actual {
+            to.add(name.as_bytes(), actual);
+        }
+        match actual {
             Some(actual) if actual == expected => verified += 1,
             Some(actual) => mismatches.push(format!(
                 "{address}: {} bytes, expected {}",
@@ -237,7 +256,11 @@ fn verify(
         bar.inc(1);
     }
     bar.finish_and_clear();
-    Ok((verified, mismatches))
+    Ok(Verification {
+        verified,
+        mismatches,
+        summaries: [from.finish("source"), to.finish("target")],
+    })
 }
 
 /// Fails with exit code 5 when a transfer's verification found mismatches.
@@ -293,7 +316,7 @@ pub(crate) fn import(path: &Path, dir: &Path, out: &Output) -> Result<(), CliErr
     }
     bar.finish_and_clear();
 
-    let (verified, mismatches) = verify(&addresses, out, read, |address| {
+    let verified = verify(&addresses, out, read, |address| {
         Ok(kv.get(&address.primary, &address.secondary, &address.key)?)
     })?;
     out.kv_transfer(&TransferReport {
@@ -303,11 +326,12 @@ pub(crate) fn import(path: &Path, dir: &Path, out: &Output) -> Result<(), CliErr
         keys: addresses.len() as u64,
         bytes,
         batches: Some(batches),
-        verified,
-        mismatches: &mismatches,
+        verified: verified.verified,
+        mismatches: &verified.mismatches,
+        summaries: &verified.summaries,
         elapsed: started.elapsed(),
     });
-    verdict(&mismatches, "import")
+    verdict(&verified.mismatches, "import")
 }
 
 /// `kv export DIR`: every key of the database into a new `FilesystemStore` at `dir`, then a
@@ -342,7 +366,7 @@ pub(crate) fn export(path: &Path, dir: &Path, out: &Output) -> Result<(), CliErr
     }
     bar.finish_and_clear();
 
-    let (verified, mut mismatches) =
+    let Verification { verified, mut mismatches, summaries } =
         verify(&addresses, out, read, |address| {
             match KVStoreSync::read(&fs, &address.primary, &address.secondary, &address.key) {
                 Ok(value) => Ok(Some(value)),
@@ -370,6 +394,7 @@ pub(crate) fn export(path: &Path, dir: &Path, out: &Output) -> Result<(), CliErr
         batches: None,
         verified,
         mismatches: &mismatches,
+        summaries: &summaries,
         elapsed: started.elapsed(),
     });
     verdict(&mismatches, "export")
@@ -393,7 +418,7 @@ mod tests {
         let out = Output { json: true };
         let addresses =
             [Address::new("", "", "a"), Address::new("", "", "b"), Address::new("", "", "c")];
-        let (verified, mismatches) = verify(
+        let Verification { verified, mismatches, summaries } = verify(
             &addresses,
             &out,
             |_| Ok(b"same".to_vec()),
@@ -408,6 +433,8 @@ mod tests {
         .unwrap();
         assert_eq!(verified, 1);
         assert_eq!(mismatches, ["//b: 6 bytes, expected 4", "//c: missing"]);
+        assert_eq!((summaries[0].entries, summaries[1].entries), (3, 2));
+        assert_ne!(summaries[0].hash, summaries[1].hash);
         let error = verdict(&mismatches, "import").unwrap_err();
         assert_eq!(error.exit_code(), 5);
         assert!(verdict(&[], "import").is_ok());

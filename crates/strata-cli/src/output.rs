@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use serde_json::{Value, json};
+use strata::copy::ColumnSummary;
 use strata::kv::Address;
 
 /// One row of output, kept both as text cells and as JSON.
@@ -249,6 +250,7 @@ impl Output {
             batches,
             verified,
             mismatches,
+            summaries,
             elapsed,
         } = *report;
         if self.json {
@@ -262,6 +264,10 @@ impl Output {
                 "verified": verified,
                 "mismatches": mismatches.len(),
                 "mismatched": mismatches,
+                "summaries": {
+                    "source": summary_json(&summaries[0]),
+                    "target": summary_json(&summaries[1]),
+                },
                 "seconds": elapsed.as_secs_f64(),
             }));
             return;
@@ -281,6 +287,7 @@ impl Output {
             "verified {verified} of {keys} keys byte for byte on both sides: {} mismatch(es)",
             mismatches.len()
         );
+        println!("  {}: {}\n  {}: {}", from.display(), summaries[0], to.display(), summaries[1]);
     }
 
     /// The demo's summary.
@@ -552,8 +559,15 @@ pub(crate) struct TransferReport<'a> {
     pub(crate) verified: u64,
     /// Every key that did not, with what was wrong.
     pub(crate) mismatches: &'a [String],
+    /// Each side in brief (entries, bytes, BLAKE3 hash), as `strata copy` summarises a column.
+    pub(crate) summaries: &'a [ColumnSummary; 2],
     /// How long it took.
     pub(crate) elapsed: Duration,
+}
+
+/// A summary's figures, as JSON.
+fn summary_json(summary: &ColumnSummary) -> Value {
+    json!({ "entries": summary.entries, "bytes": summary.bytes, "hash": summary.hash_hex() })
 }
 
 /// A namespace name for a table: `""` when empty, so the empty namespace is visible.

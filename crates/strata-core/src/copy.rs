@@ -142,11 +142,7 @@ pub struct ColumnSummary {
 impl ColumnSummary {
     /// The hash as lowercase hex.
     pub fn hash_hex(&self) -> String {
-        use fmt::Write;
-        self.hash.iter().fold(String::with_capacity(64), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+        hex::encode(self.hash)
     }
 }
 
@@ -252,19 +248,35 @@ pub enum CopyError {
     },
 }
 
-/// A streaming [`ColumnSummary`].
-struct Summarizer {
+/// Builds a [`ColumnSummary`] from entries handed to it in key order: how [`copy`], [`verify`]
+/// and [`summarize`] summarise a column, and how a transfer between something other than two
+/// `Database`s (the `strata` CLI's `kv import` from LDK's `FilesystemStore`) summarises each side
+/// the same way.
+///
+/// ```
+/// use strata_core::copy::Summarizer;
+///
+/// let mut summary = Summarizer::new();
+/// summary.add(b"k", b"v");
+/// let summary = summary.finish("notes");
+/// assert_eq!((summary.entries, summary.bytes), (1, 2));
+/// assert_ne!(summary, Summarizer::new().finish("notes"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Summarizer {
     entries: u64,
     bytes: u64,
     hasher: blake3::Hasher,
 }
 
 impl Summarizer {
-    fn new() -> Self {
-        Self { entries: 0, bytes: 0, hasher: blake3::Hasher::new() }
+    /// Nothing summarised yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    fn add(&mut self, key: &[u8], value: &[u8]) {
+    /// Adds the next entry (entries must come in key order for summaries to compare).
+    pub fn add(&mut self, key: &[u8], value: &[u8]) {
         self.entries += 1;
         self.bytes += (key.len() + value.len()) as u64;
         self.hasher.update(&(key.len() as u64).to_le_bytes());
@@ -273,9 +285,10 @@ impl Summarizer {
         self.hasher.update(value);
     }
 
-    fn finish(&self, column: Column) -> ColumnSummary {
+    /// The summary of the entries added so far, under the name `column`.
+    pub fn finish(&self, column: &str) -> ColumnSummary {
         ColumnSummary {
-            column: column.name().to_owned(),
+            column: column.to_owned(),
             entries: self.entries,
             bytes: self.bytes,
             hash: *self.hasher.finalize().as_bytes(),
@@ -318,7 +331,7 @@ pub fn summarize<D: Database + ?Sized>(
                 summary.add(key, value);
                 Ok(())
             })?;
-            Ok(summary.finish(column))
+            Ok(summary.finish(column.name()))
         })
         .collect()
 }
@@ -503,7 +516,11 @@ where
     }
     writer.commit(Durability::Sync)?;
     Ok(CopyReport {
-        columns: writer.columns.iter().map(|copied| copied.read.finish(copied.column)).collect(),
+        columns: writer
+            .columns
+            .iter()
+            .map(|copied| copied.read.finish(copied.column.name()))
+            .collect(),
         batches: writer.batches,
     })
 }
