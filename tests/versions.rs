@@ -1,17 +1,21 @@
 //! Recorded versions on RocksDB: a database records Strata's format version and each schema's
 //! version on first use; a binary that finds a newer one refuses to open before writing a single
 //! byte, with a typed error that says to upgrade; a read-only open works whatever is recorded; an
-//! older schema opens as it is, for its migrations to bring up to date.
+//! older schema with no step from its version is refused untouched too, and with one opens
+//! migrated.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use strata::migrate::{MigrateError, Step};
 use strata::rocksdb::{OpenError, RocksConfig, RocksDb};
 use strata::versions::{self, SchemaState, VERSIONS, Version, VersionError, VersionKey};
 use strata::{Column, Database, Schema, Transaction};
 
 const NOTES: Column = Column::new("notes");
 const LEDGER: Schema = Schema::new("ledger", &[]);
+/// A step from version 2 of the ledger to 3 that moves nothing.
+const LEDGER_2_TO_3: &[Step] = &[Step::new(2, "nothing to move", &[])];
 
 /// Every file in `dir` with its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -61,10 +65,26 @@ fn versions_are_recorded_on_first_use_and_a_newer_database_is_refused_untouched(
     drop(read_only);
     assert_eq!(snapshot(dir.path()), before, "a read-only open writes nothing either");
 
-    // A newer binary (version 3) opens it: the schema is older, for its migrations to update.
+    // A newer binary (version 3) without a step from version 2 cannot migrate it: refused,
+    // untouched.
     let v3 = LEDGER.with_version(3);
+    let error = RocksDb::open_versioned(&config, &[v3], &[NOTES]).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            OpenError::Migration(MigrateError::NoStep { from: 2, found: 2, to: 3, .. })
+        ),
+        "{error}"
+    );
+    assert_eq!(snapshot(dir.path()), before, "no byte changed on disk");
+    let read_only = RocksDb::open_read_only(&config, &[VERSIONS]).unwrap();
+    assert_eq!(versions::check(&read_only, &[v3]).unwrap(), [SchemaState::Older { found: 2 }]);
+    drop(read_only);
+
+    // With the step, it opens migrated.
+    let v3 = v3.with_migrations(LEDGER_2_TO_3);
     let db = RocksDb::open_versioned(&config, &[v3], &[NOTES]).unwrap();
-    assert_eq!(versions::check(&db, &[v3]).unwrap(), [SchemaState::Older { found: 2 }]);
+    assert_eq!(versions::check(&db, &[v3]).unwrap(), [SchemaState::Current]);
     assert_eq!(db.get(NOTES, b"note").unwrap().unwrap(), b"kept"[..]);
 }
 

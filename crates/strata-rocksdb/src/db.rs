@@ -11,7 +11,7 @@ use rocksdb::{
     ReadOptions, SliceTransform, WriteBatch, WriteOptions,
 };
 use strata_core::migrate::{Change, Migrator, Step};
-use strata_core::versions::{self, SchemaState, VERSIONS};
+use strata_core::versions::{self, VERSIONS};
 use strata_core::{
     Column, Database, KeyRange, Op, Schema, Slice, StorageError, StorageResult as Result,
     Transaction,
@@ -222,7 +222,8 @@ impl RocksDb {
     /// column families they leave empty for good (dropped columns, the sources of renames and
     /// re-lays) are removed once no one declares them. A migration that fails is
     /// [`OpenError::Migration`]; what it committed stays, and the next open resumes it. Schemas
-    /// new to the database have their versions recorded. Families on disk that no schema or
+    /// new to the database have their versions recorded. A database this build cannot migrate (no
+    /// step from its version) is refused, like a newer one, before anything is written. Families on disk that no schema or
     /// column claims are kept, never dropped, and listed by [`RocksDb::undeclared_columns`].
     pub fn open_versioned(
         config: &RocksConfig,
@@ -234,8 +235,10 @@ impl RocksDb {
         let mut migrating = false;
         if on_disk.iter().any(|name| name == VERSIONS.name()) {
             let probe = Self::open_read_only(config, &[VERSIONS])?;
-            let states = versions::check(&probe, schemas).map_err(OpenError::Version)?;
-            migrating = states.iter().any(|state| matches!(state, SchemaState::Older { .. }));
+            versions::check(&probe, schemas).map_err(OpenError::Version)?;
+            // A database this build cannot migrate is refused before anything is written.
+            migrating =
+                !Migrator::new(schemas).check(&probe).map_err(OpenError::Migration)?.is_empty();
         }
         let mut declared: Vec<Column> = vec![VERSIONS];
         for column in schemas.iter().flat_map(Schema::column_set).chain(columns.iter().copied()) {

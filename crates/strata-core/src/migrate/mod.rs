@@ -404,9 +404,21 @@ impl<'a> Migrator<'a> {
         self.execute(&plan, &mut Temporal::new(Store::new(&padded)))
     }
 
-    /// The steps to run, in order, after checking that each exists once and that every column
-    /// they name is open.
-    fn plan<D: Database>(&self, db: &D) -> Result<Vec<(&'static str, Step)>, MigrateError> {
+    /// The schemas `db` records at an older version, after checking that each has a step from
+    /// every version it needs, declared once, none moving a column onto itself. Reads only the
+    /// versions: run it on a read-only open to refuse a database this build cannot migrate
+    /// before anything is written.
+    ///
+    /// # Errors
+    ///
+    /// [`MigrateError::NoStep`], [`MigrateError::InvalidStep`], or the versions' own errors.
+    pub fn check<D: Database>(&self, db: &D) -> Result<Vec<Pending>, MigrateError> {
+        self.steps(db)?;
+        self.pending(db)
+    }
+
+    /// The steps to run, in order, each checked as [`Migrator::check`] says.
+    fn steps<D: Database>(&self, db: &D) -> Result<Vec<(&'static str, Step)>, MigrateError> {
         let mut plan = Vec::new();
         for pending in self.pending(db)? {
             let Some(schema) = self.schemas.iter().find(|s| s.name() == pending.schema) else {
@@ -428,29 +440,40 @@ impl<'a> Migrator<'a> {
                 if steps.next().is_some() {
                     return Err(invalid("it is declared twice"));
                 }
-                for change in step.changes() {
-                    if change.destination().is_some_and(|to| to == change.source()) {
-                        return Err(invalid(&format!(
-                            "{} moves a column onto itself",
-                            change.describe()
-                        )));
-                    }
-                    for column in
-                        [Some(change.source()), change.destination()].into_iter().flatten()
-                    {
-                        match db.cursor(column, &KeyRange::all()) {
-                            Ok(_) => {}
-                            Err(StorageError::UnknownColumn(_)) => {
-                                return Err(MigrateError::ColumnNotOpen {
-                                    schema: schema.name(),
-                                    column: column.name(),
-                                });
-                            }
-                            Err(error) => return Err(error.into()),
-                        }
-                    }
+                if let Some(change) = step
+                    .changes()
+                    .iter()
+                    .find(|change| change.destination().is_some_and(|to| to == change.source()))
+                {
+                    return Err(invalid(&format!(
+                        "{} moves a column onto itself",
+                        change.describe()
+                    )));
                 }
                 plan.push((schema.name(), step));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The steps to run, in order, after [`Migrator::check`]'s checks and checking that every
+    /// column they name is open.
+    fn plan<D: Database>(&self, db: &D) -> Result<Vec<(&'static str, Step)>, MigrateError> {
+        let plan = self.steps(db)?;
+        for (schema, step) in &plan {
+            for change in step.changes() {
+                for column in [Some(change.source()), change.destination()].into_iter().flatten() {
+                    match db.cursor(column, &KeyRange::all()) {
+                        Ok(_) => {}
+                        Err(StorageError::UnknownColumn(_)) => {
+                            return Err(MigrateError::ColumnNotOpen {
+                                schema,
+                                column: column.name(),
+                            });
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
+                }
             }
         }
         Ok(plan)
