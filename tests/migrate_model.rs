@@ -28,7 +28,7 @@ fn append_x(_: &[u8], value: &[u8]) -> Result<Option<Vec<u8>>, BoxError> {
 
 #[expect(clippy::unnecessary_wraps, reason = "a value transform's signature")]
 fn drop_odd_keys(key: &[u8], value: &[u8]) -> Result<Option<Vec<u8>>, BoxError> {
-    Ok((key.len() % 2 == 0).then(|| value.iter().rev().copied().collect()))
+    Ok(key.len().is_multiple_of(2).then(|| value.iter().rev().copied().collect()))
 }
 
 #[expect(clippy::unnecessary_wraps, reason = "a key relay's signature")]
