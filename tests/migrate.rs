@@ -191,6 +191,25 @@ fn a_failed_migration_reports_that_it_resumes() {
     assert_eq!(first.read, 800, "two batches of 100 were committed before the failure");
 }
 
+#[test]
+fn a_half_migrated_database_is_refused_by_the_build_it_was_migrated_from() {
+    let db = Faulty::new(memory());
+    migration::populate_v1(db.inner(), 1_000).unwrap();
+    // Two batches of step 1 → 2 committed, then the third commit fails.
+    db.faults().fail_nth(OpKind::Apply, 3, Outcome::NotApplied);
+    assert!(Migrator::new(&[V4]).batch_keys(100).run(&db).is_err());
+    // The build that wrote version 1 would misread the converted half: it refuses the database.
+    let error = versions::check(&db, &[migration::V1]).unwrap_err();
+    assert!(
+        matches!(error, versions::VersionError::SchemaTooNew { found: 2, supported: 1, .. }),
+        "{error}"
+    );
+    // This build knows the step is running, from version 1.
+    assert_eq!(versions::check(&db, &[V4]).unwrap(), [SchemaState::Older { found: 1 }]);
+    Migrator::new(&[V4]).batch_keys(100).run(&db).unwrap();
+    assert_migrated(&db, 1_000);
+}
+
 // --- Refusals: each leaves the database exactly as it was. ---
 
 fn refused(schema: Schema, columns: &[Column], prepare: impl Fn(&MemoryDb)) -> MigrateError {
@@ -234,6 +253,62 @@ fn moving_into_a_column_that_holds_data_is_refused() {
     const SCHEMA: Schema = Schema::new("bank", &[]).with_version(2).with_migrations(RENAME);
     let error = refused(SCHEMA, &COLUMNS, |db| db.put(MEMOS, b"already", b"here").unwrap());
     assert!(matches!(error, MigrateError::DestinationNotEmpty { column: "memos", .. }), "{error}");
+}
+
+#[test]
+fn a_move_into_a_column_that_will_hold_data_is_refused_before_any_change_runs() {
+    // The transform would run first; the rename after it finds `memos` full.
+    const STEPS: &[Step] = &[Step::new(
+        1,
+        "transform, then rename",
+        &[
+            Change::TransformValues { column: ACCOUNTS, transform: migration::to_cents },
+            Change::RenameColumn { from: NOTES, to: MEMOS },
+        ],
+    )];
+    const SCHEMA: Schema = Schema::new("bank", &[]).with_version(2).with_migrations(STEPS);
+    const FILLS: &[Step] = &[
+        Step::new(1, "fill audit", &[Change::RenameColumn { from: NOTES, to: AUDIT }]),
+        Step::new(2, "fill it again", &[Change::RenameColumn { from: LEGACY, to: AUDIT }]),
+    ];
+    const TWICE: Schema = Schema::new("bank", &[]).with_version(3).with_migrations(FILLS);
+    let error = refused(SCHEMA, &COLUMNS, |db| db.put(MEMOS, b"already", b"here").unwrap());
+    assert!(matches!(error, MigrateError::DestinationNotEmpty { column: "memos", .. }), "{error}");
+
+    // A column an earlier change fills is refused as a destination too.
+    let error = refused(TWICE, &COLUMNS, |_| {});
+    assert!(matches!(error, MigrateError::DestinationNotEmpty { column: "audit", .. }), "{error}");
+}
+
+#[test]
+fn a_step_touching_the_versions_or_another_schemas_column_is_refused() {
+    const VERSIONED: &[Step] = &[Step::new(1, "drop versions", &[Change::DropColumn(VERSIONS)])];
+    const SCHEMA: Schema = Schema::new("bank", &[]).with_version(2).with_migrations(VERSIONED);
+    // `audit` belongs to another schema given to the same migrator.
+    const OTHERS: &[Step] = &[Step::new(1, "drop audit", &[Change::DropColumn(AUDIT)])];
+    const DROPS: Schema = Schema::new("bank", &[]).with_version(2).with_migrations(OTHERS);
+    const AUDIT_ENTRY: &[strata::ColumnDescriptor] =
+        &[strata::ColumnDescriptor::of_raw::<AuditKey>()];
+    const OWNER: Schema = Schema::new("audit", AUDIT_ENTRY);
+    let error = refused(SCHEMA, &COLUMNS, |_| {});
+    assert!(matches!(error, MigrateError::InvalidStep { from: 1, .. }), "{error}");
+
+    let db = MemoryDb::new(COLUMNS);
+    migration::populate_v1(&db, 10).unwrap();
+    let error = Migrator::new(&[DROPS, OWNER]).run(&db).unwrap_err();
+    assert!(
+        matches!(&error, MigrateError::InvalidStep { reason, .. } if reason.contains("`audit`")),
+        "{error}"
+    );
+}
+
+strata::key! {
+    /// A key of the audit column, for a schema that owns it.
+    struct AuditKey in AUDIT { id: u32 }
+}
+
+impl strata::Entry for AuditKey {
+    type Value<'a> = strata::Slice<'a>;
 }
 
 #[test]

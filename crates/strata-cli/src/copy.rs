@@ -1,7 +1,6 @@
 //! `strata copy SRC DST`: every column of a database into a new one, from one snapshot, then a
 //! verification pass that re-reads both sides and compares counts and a hash per column.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,7 +20,8 @@ Exit codes: 0 success (copied, and the verification passed), 1 internal error (a
 failed part-way: delete DST and copy again), 2 usage error, 3 SRC cannot be opened (missing, not a
 Strata database, damaged) or DST cannot be created, 4 DST exists and is not an empty directory,
 or the directory it would be created in does not exist, 5 the verification found the copy differs
-from SRC (delete DST and copy again, from a source nothing writes to).";
+from SRC (delete DST and copy again, from a source nothing writes to), or SRC holds column
+families whose names Strata cannot read (nothing is copied).";
 
 /// The source opened read-only with every column on disk, and the column families it has that
 /// are not valid Strata column names (which no Strata handle can read, so they are not copied).
@@ -86,6 +86,15 @@ fn progress_bar(total: u64, out: &Output) -> ProgressBar {
 pub(crate) fn copy(src: &Path, dst: &Path, out: &Output) -> Result<(), CliError> {
     check_target(dst)?;
     let (source, columns, not_copied) = open_source(src)?;
+    if !not_copied.is_empty() {
+        // A copy without them would not be the database: refuse rather than report success.
+        return Err(CliError::Verification(format!(
+            "`{}` holds column families whose names are not valid Strata column names ({}); \
+             Strata cannot read them, so a copy would leave them out: nothing was copied",
+            src.display(),
+            not_copied.join(", ")
+        )));
+    }
     let incomplete = |error| CliError::CopyIncomplete { dst: dst.to_owned(), error };
 
     // The copy: the new database gets the same columns and prefix lengths.
@@ -128,7 +137,7 @@ pub(crate) fn copy(src: &Path, dst: &Path, out: &Output) -> Result<(), CliError>
         }
         Err(error) => return Err(incomplete(error)),
     };
-    print(src, dst, &columns, &summaries, report.batches, &not_copied, out);
+    print(src, dst, &columns, &summaries, report.batches, out);
     Ok(())
 }
 
@@ -160,7 +169,6 @@ fn print(
     columns: &[Column],
     summaries: &[ColumnSummary],
     batches: u64,
-    not_copied: &[String],
     out: &Output,
 ) {
     let entries: u64 = summaries.iter().map(|s| s.entries).sum();
@@ -185,7 +193,6 @@ fn print(
         "entries": entries,
         "bytes": bytes,
         "batches": batches,
-        "not_copied": not_copied,
         "verification": "passed",
     });
 
@@ -210,13 +217,6 @@ fn print(
         src.display(),
         dst.display(),
     );
-    if !not_copied.is_empty() {
-        let _ = writeln!(
-            text,
-            "not copied (column families without a valid Strata name): {}",
-            not_copied.join(", ")
-        );
-    }
     text.push_str(
         "verification passed: every column has the same entries, bytes and hash in the source \
          and the copy",

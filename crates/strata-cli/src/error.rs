@@ -195,8 +195,7 @@ impl CliError {
             | Self::Migrate(
                 MigrateError::Version(_)
                 | MigrateError::NoStep { .. }
-                | MigrateError::UnknownProgress { .. }
-                | MigrateError::BadProgress { .. },
+                | MigrateError::UnknownProgress { .. },
             ) => 3,
             Self::BadHex { .. }
             | Self::UnknownColumn { .. }

@@ -113,6 +113,13 @@ pub(crate) fn run(path: &Path, dry_run: bool, show_progress: bool) -> Result<Mig
     let schemas = crate::schema::SCHEMAS;
     let config = RocksConfig::new(path).create_if_missing(false);
     let columns = all_columns();
+    // What this build cannot migrate (newer, or no step from its version) is refused before
+    // anything is written.
+    let probe = RocksDb::open_read_only(&config, &[VERSIONS])?;
+    if strata::Database::columns(&probe).contains(&VERSIONS) {
+        Migrator::new(schemas).check(&probe)?;
+    }
+    drop(probe);
     let started = Instant::now();
     let steps = if dry_run {
         let db = RocksDb::open_read_only(&config, &columns)?;

@@ -45,7 +45,6 @@ fn a_copy_of_the_demo_holds_every_entry_and_is_verified() {
 
     let report = json_of(&strata().arg("copy").arg(&db).arg(&copy).arg("--json").output().unwrap());
     assert_eq!(report["verification"], "passed");
-    assert_eq!(report["not_copied"], Value::Array(Vec::new()));
 
     // The same columns with the same prefix lengths, and in each the same entries.
     let source_columns = columns(&db);

@@ -150,6 +150,45 @@ pub(crate) fn progress_key(name: &str) -> VersionKey {
     named_key(2, name)
 }
 
+/// How far a running migration step of one schema has got: the record each of its batches
+/// commits (kind 2). While it exists the schema's data is at version `from`, whatever the
+/// version record says (the version record moves to the step's end with its first batch, so
+/// that a build that knows only `from` refuses the half-migrated database).
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub(crate) struct Progress {
+    /// The version the running step starts from.
+    pub(crate) from: u32,
+    /// A fingerprint of the step's changes: a build whose step differs does not resume it.
+    pub(crate) fingerprint: [u8; 8],
+    /// The index of the running change within the step.
+    pub(crate) change: u32,
+    /// The last source key done; `None` before the change's first batch.
+    pub(crate) after: Option<Vec<u8>>,
+}
+
+impl Progress {
+    /// Decodes the record of the schema named `schema`.
+    pub(crate) fn decode(schema: &str, bytes: &[u8]) -> Result<Self, VersionError> {
+        Self::try_from_slice(bytes).map_err(|_| VersionError::BadRecord {
+            key: format!("migration progress of {schema}"),
+            len: bytes.len(),
+        })
+    }
+
+    /// The record's bytes.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(self).unwrap_or_default()
+    }
+}
+
+fn read_progress<D: Database + ?Sized>(
+    db: &D,
+    schema: &str,
+) -> Result<Option<Progress>, VersionError> {
+    let key = progress_key(schema).as_key();
+    db.get(VERSIONS, key.as_bytes())?.map(|bytes| Progress::decode(schema, &bytes)).transpose()
+}
+
 fn named_key(kind: u8, name: &str) -> VersionKey {
     let mut padded = [0; MAX_SCHEMA_NAME];
     let len = name.len().min(MAX_SCHEMA_NAME);
@@ -170,7 +209,8 @@ fn read<D: Database + ?Sized>(db: &D, key: &VersionKey) -> Result<Option<u32>, V
 }
 
 /// Checks the database's recorded versions against this build's, writing nothing: the state of
-/// each of `schemas`, in order.
+/// each of `schemas`, in order. A schema with a migration step running is `Older`, at the step's
+/// start.
 ///
 /// # Errors
 ///
@@ -197,8 +237,20 @@ pub fn check<D: Database + ?Sized>(
                         supported: schema.version(),
                     });
                 }
-                Some(found) if found < schema.version() => SchemaState::Older { found },
-                Some(_) => SchemaState::Current,
+                Some(found) => match read_progress(db, schema.name())? {
+                    // A step is running: the data is still at the step's start.
+                    Some(progress) if progress.from < schema.version() => {
+                        SchemaState::Older { found: progress.from }
+                    }
+                    Some(progress) => {
+                        return Err(VersionError::BadRecord {
+                            key: format!("migration progress of {}", schema.name()),
+                            len: progress.encode().len(),
+                        });
+                    }
+                    None if found < schema.version() => SchemaState::Older { found },
+                    None => SchemaState::Current,
+                },
             })
         })
         .collect()

@@ -123,10 +123,16 @@ impl RocksDb {
                 if db.iterator_cf(cf, rocksdb::IteratorMode::Start).next().is_some() {
                     continue; // Written since: kept, and listed as undeclared.
                 }
-                db.drop_cf(name).map_err(rocks)?;
+                // The registry's record first, synced: a crash before the family is dropped
+                // leaves a family without a record (recorded again if it is ever declared),
+                // never a record of a family that is gone.
                 if let Some(meta) = db.cf_handle(META_CF) {
-                    db.delete_cf(meta, format!("{COLUMN_KEY}{name}")).map_err(rocks)?;
+                    let mut synced = WriteOptions::default();
+                    synced.set_sync(true);
+                    db.delete_cf_opt(meta, format!("{COLUMN_KEY}{name}"), &synced)
+                        .map_err(rocks)?;
                 }
+                db.drop_cf(name).map_err(rocks)?;
                 undeclared.retain(|n| n != name);
             }
         }
@@ -264,9 +270,7 @@ impl RocksDb {
             let db = Self::open(config, &all)?;
             Migrator::new(schemas).run(&db).map_err(OpenError::Migration)?;
             versions::record(&db, schemas).map_err(OpenError::Version)?;
-            if retired.is_empty() {
-                return Ok(db);
-            }
+            // Reopened with the declared columns alone, as every later open is.
             drop(db);
         }
         let db = Self::open_retiring(config, &declared, &retired)?;

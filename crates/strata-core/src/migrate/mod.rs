@@ -50,8 +50,6 @@
 mod dry;
 pub mod step;
 
-use borsh::{BorshDeserialize, BorshSerialize};
-
 use self::dry::Padded;
 pub use self::step::{Change, KeyRelay, Relaid, Step, ValueTransform};
 use crate::column::Column;
@@ -179,17 +177,6 @@ pub enum MigrateError {
         change: u32,
     },
 
-    /// The record of a running migration does not decode.
-    #[error(
-        "the record of a running migration of schema `{schema}` holds {len} bytes that do not decode"
-    )]
-    BadProgress {
-        /// The schema.
-        schema: &'static str,
-        /// The record's length.
-        len: usize,
-    },
-
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] Error),
@@ -262,17 +249,6 @@ pub struct StepReport {
     /// Each change run by this run, in order (a resumed step lists the changes from where it
     /// resumed).
     pub changes: Vec<ChangeReport>,
-}
-
-/// How far a change has got: the record committed with each batch.
-#[derive(Debug, BorshSerialize, BorshDeserialize)]
-struct Resume {
-    /// The step's starting version.
-    from: u32,
-    /// The index of the change within the step.
-    change: u32,
-    /// The last source key done; `None` before the change's first batch.
-    after: Option<Vec<u8>>,
 }
 
 /// Where a migration's batches go: the database itself, or a buffer over it for a dry run.
@@ -440,15 +416,32 @@ impl<'a> Migrator<'a> {
                 if steps.next().is_some() {
                     return Err(invalid("it is declared twice"));
                 }
-                if let Some(change) = step
-                    .changes()
-                    .iter()
-                    .find(|change| change.destination().is_some_and(|to| to == change.source()))
-                {
-                    return Err(invalid(&format!(
-                        "{} moves a column onto itself",
-                        change.describe()
-                    )));
+                for change in step.changes() {
+                    if change.destination().is_some_and(|to| to == change.source()) {
+                        return Err(invalid(&format!(
+                            "{} moves a column onto itself",
+                            change.describe()
+                        )));
+                    }
+                    for column in
+                        [Some(change.source()), change.destination()].into_iter().flatten()
+                    {
+                        if column == VERSIONS {
+                            return Err(invalid(&format!(
+                                "{} touches the versions column",
+                                change.describe()
+                            )));
+                        }
+                        if let Some(other) = self.schemas.iter().find(|other| {
+                            other.name() != schema.name() && other.column(column.name()).is_some()
+                        }) {
+                            return Err(invalid(&format!(
+                                "{} touches a column of schema `{}`",
+                                change.describe(),
+                                other.name()
+                            )));
+                        }
+                    }
                 }
                 plan.push((schema.name(), step));
             }
@@ -458,13 +451,28 @@ impl<'a> Migrator<'a> {
 
     /// The steps to run, in order, after [`Migrator::check`]'s checks and checking that every
     /// column they name is open.
+    ///
+    /// Also refuses, before anything is written, a move into a column that will hold data when
+    /// the move starts: one holding data now that no earlier change of the plan empties, or one
+    /// an earlier change fills. (A column an earlier transform may have emptied is checked again
+    /// when the move starts.)
     fn plan<D: Database>(&self, db: &D) -> Result<Vec<(&'static str, Step)>, MigrateError> {
         let plan = self.steps(db)?;
+        let mut filled: Vec<(Column, Filled)> = Vec::new();
         for (schema, step) in &plan {
-            for change in step.changes() {
+            let key = versions::progress_key(schema).as_key();
+            let resume = match db.get(VERSIONS, key.as_bytes())? {
+                Some(bytes) => Some(versions::Progress::decode(schema, &bytes)?),
+                None => None,
+            };
+            for (index, change) in step.changes().iter().enumerate() {
                 for column in [Some(change.source()), change.destination()].into_iter().flatten() {
-                    match db.cursor(column, &KeyRange::all()) {
-                        Ok(_) => {}
+                    if filled.iter().any(|(c, _)| *c == column) {
+                        continue;
+                    }
+                    let state = match is_empty(&Store::new(db), column) {
+                        Ok(true) => Filled::Empty,
+                        Ok(false) => Filled::Full,
                         Err(StorageError::UnknownColumn(_)) => {
                             return Err(MigrateError::ColumnNotOpen {
                                 schema,
@@ -472,6 +480,39 @@ impl<'a> Migrator<'a> {
                             });
                         }
                         Err(error) => return Err(error.into()),
+                    };
+                    filled.push((column, state));
+                }
+                // A change already started (the one a progress record names, past its first
+                // batch) was checked when it started: its destination holds its own entries.
+                let started = resume.as_ref().is_some_and(|record| {
+                    record.from == step.from()
+                        && (record.change as usize > index
+                            || (record.change as usize == index && record.after.is_some()))
+                });
+                match *change {
+                    Change::AddColumn(_) => {}
+                    Change::DropColumn(column) => set(&mut filled, column, Filled::Empty),
+                    Change::TransformValues { column, .. } => {
+                        if state(&filled, column) == Filled::Full {
+                            set(&mut filled, column, Filled::Maybe);
+                        }
+                    }
+                    Change::RenameColumn { from, to } | Change::RelayKeys { from, to, .. } => {
+                        let moved = match (change, state(&filled, from)) {
+                            // A re-lay may drop every entry.
+                            (Change::RelayKeys { .. }, Filled::Full) => Filled::Maybe,
+                            (_, moved) => moved,
+                        };
+                        let before = state(&filled, to);
+                        if before == Filled::Full && !started {
+                            return Err(MigrateError::DestinationNotEmpty {
+                                schema,
+                                column: to.name(),
+                            });
+                        }
+                        set(&mut filled, from, Filled::Empty);
+                        set(&mut filled, to, before.then(moved));
                     }
                 }
             }
@@ -489,20 +530,23 @@ impl<'a> Migrator<'a> {
             let key = versions::progress_key(schema).as_key();
             let resume = match target.get(VERSIONS, key.as_bytes())? {
                 None => None,
-                Some(bytes) => Some(
-                    Resume::try_from_slice(&bytes)
-                        .map_err(|_| MigrateError::BadProgress { schema, len: bytes.len() })?,
-                ),
+                Some(bytes) => Some(versions::Progress::decode(schema, &bytes)?),
             };
             let (first, mut after) = match resume {
                 None => (0, None),
-                Some(Resume { from, change, after })
-                    if from == step.from() && (change as usize) < step.changes().len().max(1) =>
+                Some(record)
+                    if record.from == step.from()
+                        && record.fingerprint == fingerprint(step)
+                        && (record.change as usize) < step.changes().len().max(1) =>
                 {
-                    (change as usize, after)
+                    (record.change as usize, record.after)
                 }
-                Some(Resume { from, change, .. }) => {
-                    return Err(MigrateError::UnknownProgress { schema, from, change });
+                Some(record) => {
+                    return Err(MigrateError::UnknownProgress {
+                        schema,
+                        from: record.from,
+                        change: record.change,
+                    });
                 }
             };
             let mut report = StepReport {
@@ -603,14 +647,18 @@ impl<'a> Migrator<'a> {
                 finish_step(&mut transaction, schema, step)?;
                 Durability::Sync
             } else {
-                let resume = if exhausted {
-                    Resume { from: step.from(), change: index as u32 + 1, after: None }
-                } else {
-                    Resume { from: step.from(), change: index as u32, after: last.clone() }
+                let (change, after) =
+                    if exhausted { (index + 1, None) } else { (index, last.clone()) };
+                let record = versions::Progress {
+                    from: step.from(),
+                    fingerprint: fingerprint(step),
+                    change: u32::try_from(change).unwrap_or(u32::MAX),
+                    after,
                 };
-                let bytes =
-                    borsh::to_vec(&resume).map_err(|e| Error::from(StorageError::backend(e)))?;
-                transaction.put(VERSIONS, progress_key.as_bytes(), bytes);
+                transaction.put(VERSIONS, progress_key.as_bytes(), record.encode());
+                // The version moves with the step's first batch: a build that knows only the
+                // step's start refuses the database from then on; this one reads the progress.
+                versions::stage_schema_version(&mut transaction, schema, step.to())?;
                 Durability::Wal
             };
             target.commit(&transaction, durability)?;
@@ -688,6 +736,51 @@ fn apply<T: Target>(
         }
     }
     Ok(())
+}
+
+/// Whether a column holds data at a point of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filled {
+    Empty,
+    Full,
+    /// A transform ran over it: it may have deleted every entry.
+    Maybe,
+}
+
+impl Filled {
+    /// A column in this state after entries in state `moved` are moved into it.
+    fn then(self, moved: Self) -> Self {
+        match (self, moved) {
+            (Self::Full, _) | (_, Self::Full) => Self::Full,
+            (Self::Empty, Self::Empty) => Self::Empty,
+            _ => Self::Maybe,
+        }
+    }
+}
+
+/// The state of `column` in a plan's `filled` list.
+fn state(filled: &[(Column, Filled)], column: Column) -> Filled {
+    filled.iter().find(|(c, _)| *c == column).map_or(Filled::Empty, |(_, state)| *state)
+}
+
+/// Sets the state of `column` in a plan's `filled` list.
+fn set(filled: &mut [(Column, Filled)], column: Column, to: Filled) {
+    if let Some((_, state)) = filled.iter_mut().find(|(c, _)| *c == column) {
+        *state = to;
+    }
+}
+
+/// A fingerprint of `step`'s changes, recorded with its progress: a build whose step from the same
+/// version does something else does not resume another build's half-done step.
+fn fingerprint(step: &Step) -> [u8; 8] {
+    let mut hasher = blake3::Hasher::new();
+    for change in step.changes() {
+        hasher.update(change.describe().as_bytes());
+        hasher.update(&[0]);
+    }
+    let mut print = [0; 8];
+    print.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
+    print
 }
 
 /// Adds the end of `step` to `transaction`: the schema's new version, and no progress record.
