@@ -282,8 +282,8 @@ pub fn record<D: Database + ?Sized>(db: &D, schemas: &[Schema]) -> Result<(), Ve
     Ok(())
 }
 
-/// Sets the recorded version of `schema` (a migration, once its step is complete, in the same
-/// commit as the step's last batch: add this to that transaction).
+/// Sets the recorded version of `schema` in `transaction` (how a migration moves it, in the
+/// commits of its step).
 ///
 /// # Errors
 ///

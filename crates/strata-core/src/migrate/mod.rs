@@ -11,10 +11,14 @@
 //!   A batch is one atomic commit holding its writes **and** the record of how far the change
 //!   has got (the last key done), so a migration killed at any moment resumes after the last
 //!   batch it committed and ends exactly as an uninterrupted one would.
-//! - A schema's recorded version moves to the step's `to` in the same commit as the step's last
-//!   batch (made durable with [`Durability::Sync`]), never before.
+//! - A schema's recorded version moves to the step's `to` with the step's first batch, so that
+//!   the build the database is migrated from refuses it from then on; while the progress record
+//!   exists this build reads the schema as still at the step's start. The batch that completes
+//!   the step removes the record and is made durable with [`Durability::Sync`].
 //! - Before writing anything, the migrator checks that there is a step from every version it
-//!   needs and that the database was opened with every column the steps name.
+//!   needs, that no step touches the versions or another schema's columns, that the database
+//!   was opened with every column the steps name, and that no move goes into a column that will
+//!   hold data.
 //! - [`Migrator::dry_run`] runs the same steps into a [`Temporal`] buffer over the database and
 //!   throws it away: it reports what each change would read, write and delete (later steps see
 //!   earlier ones' results) and writes nothing. The buffer holds every change in memory.

@@ -114,8 +114,9 @@ impl std::fmt::Debug for Change {
 /// The changes that bring a schema's stored data from version `from` to `from + 1`.
 ///
 /// A schema lists its steps with `Schema::with_migrations`; opening a database recorded at an
-/// older version runs the missing ones in order, and the recorded version moves to `from + 1`
-/// in the same commit as the step's last batch.
+/// older version runs the missing ones in order. The recorded version moves to `from + 1` with
+/// the step's first batch; the step is complete when its last batch removes the record of its
+/// progress.
 ///
 /// ```
 /// use strata_core::migrate::{Change, Step};
