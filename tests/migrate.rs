@@ -10,7 +10,7 @@ use strata::migrate::{Change, MigrateError, Migrator, Relaid, Step};
 use strata::rocksdb::{RocksConfig, RocksDb};
 use strata::versions::{self, SchemaState, VERSIONS};
 use strata::{Column, Database, MemoryDb, Schema};
-use strata_testkit::fault::{Faulty, InjectedFault, OpKind, Outcome};
+use strata_testkit::fault::{Faulty, OpKind, Outcome, caused_by_injected};
 use strata_testkit::migration::{
     self, ACCOUNTS, AUDIT, COLUMNS, LEGACY, MEMOS, NOTES, V4, contents, expected_v4,
 };
@@ -124,18 +124,6 @@ fn open_versioned_runs_the_missing_steps_and_removes_the_emptied_column_families
     assert_eq!(db.undeclared_columns(), ["stray"]);
 }
 
-/// Whether `error` comes from an injected fault.
-fn injected(error: &MigrateError) -> bool {
-    let mut cause: Option<&dyn std::error::Error> = Some(error);
-    while let Some(error) = cause {
-        if error.is::<InjectedFault>() {
-            return true;
-        }
-        cause = error.source();
-    }
-    false
-}
-
 fn contents_of(db: &impl Database, column: Column) -> Vec<(Vec<u8>, Vec<u8>)> {
     strata_testkit::column_contents(db, column)
 }
@@ -160,7 +148,7 @@ proptest! {
             faults.fail_nth(OpKind::Apply, nth, outcome);
             match Migrator::new(&[V4]).batch_keys(batch).run(&db) {
                 Ok(_) => {}
-                Err(error) if injected(&error) => {
+                Err(error) if caused_by_injected(&error) => {
                     // Refused, the failing commit leaves the migration unfinished; landed, it
                     // may have been the last one.
                     if !applied {

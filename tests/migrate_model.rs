@@ -12,7 +12,7 @@ use strata::error::BoxError;
 use strata::migrate::{Change, KeyRelay, Migrator, Relaid, Step, ValueTransform};
 use strata::versions::{self, SchemaState, VERSIONS};
 use strata::{Column, Database, MemoryDb, Schema, Transaction};
-use strata_testkit::fault::{Faulty, InjectedFault, OpKind, Outcome};
+use strata_testkit::fault::{Faulty, OpKind, Outcome, caused_by_injected};
 
 const COLUMNS: [Column; 4] =
     [Column::new("m0"), Column::new("m1"), Column::new("m2"), Column::new("m3")];
@@ -136,17 +136,6 @@ fn model_apply(tables: &mut [Table; 4], change: Gen) -> Option<(Change, Counts)>
     })
 }
 
-fn injected(error: &strata::migrate::MigrateError) -> bool {
-    let mut cause: Option<&dyn std::error::Error> = Some(error);
-    while let Some(error) = cause {
-        if error.is::<InjectedFault>() {
-            return true;
-        }
-        cause = error.source();
-    }
-    false
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("STRATA_MIGRATE_MODEL_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64),
@@ -211,7 +200,7 @@ proptest! {
             faults.fail_nth(OpKind::Apply, nth, if applied { Outcome::Applied } else { Outcome::NotApplied });
             match Migrator::new(&[schema]).batch_keys(batch).run(&db) {
                 Ok(_) => {}
-                Err(error) if injected(&error) => {}
+                Err(error) if caused_by_injected(&error) => {}
                 Err(error) => return Err(TestCaseError::fail(error.to_string())),
             }
             faults.disarm();

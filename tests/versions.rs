@@ -4,29 +4,16 @@
 //! older schema with no step from its version is refused untouched too, and with one opens
 //! migrated.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
 use strata::migrate::{MigrateError, Step};
 use strata::rocksdb::{OpenError, RocksConfig, RocksDb};
 use strata::versions::{self, SchemaState, VERSIONS, Version, VersionError, VersionKey};
 use strata::{Column, Database, Schema, Transaction};
+use strata_testkit::directory_files;
 
 const NOTES: Column = Column::new("notes");
 const LEDGER: Schema = Schema::new("ledger", &[]);
 /// A step from version 2 of the ledger to 3 that moves nothing.
 const LEDGER_2_TO_3: &[Step] = &[Step::new(2, "nothing to move", &[])];
-
-/// Every file in `dir` with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| {
-            let entry = entry.unwrap();
-            (entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path()).unwrap())
-        })
-        .collect()
-}
 
 #[test]
 fn versions_are_recorded_on_first_use_and_a_newer_database_is_refused_untouched() {
@@ -45,7 +32,7 @@ fn versions_are_recorded_on_first_use_and_a_newer_database_is_refused_untouched(
     drop(RocksDb::open_versioned(&config, &[v2], &[NOTES]).unwrap());
 
     // An older binary (version 1 of the schema) is refused, and the directory is untouched.
-    let before = snapshot(dir.path());
+    let before = directory_files(dir.path());
     let error = RocksDb::open_versioned(&config, &[LEDGER], &[NOTES]).unwrap_err();
     assert!(
         matches!(
@@ -56,14 +43,14 @@ fn versions_are_recorded_on_first_use_and_a_newer_database_is_refused_untouched(
         "{error}"
     );
     assert!(error.to_string().contains("upgrade to a newer release"), "{error}");
-    assert_eq!(snapshot(dir.path()), before, "no byte changed on disk");
+    assert_eq!(directory_files(dir.path()), before, "no byte changed on disk");
 
     // Read-only, it opens whatever is recorded.
     let read_only = RocksDb::open_read_only(&config, &[NOTES, VERSIONS]).unwrap();
     assert_eq!(read_only.get(NOTES, b"note").unwrap().unwrap(), b"kept"[..]);
     assert!(read_only.put(NOTES, b"other", b"refused").is_err(), "read-only refuses writes");
     drop(read_only);
-    assert_eq!(snapshot(dir.path()), before, "a read-only open writes nothing either");
+    assert_eq!(directory_files(dir.path()), before, "a read-only open writes nothing either");
 
     // A newer binary (version 3) without a step from version 2 cannot migrate it: refused,
     // untouched.
@@ -76,7 +63,7 @@ fn versions_are_recorded_on_first_use_and_a_newer_database_is_refused_untouched(
         ),
         "{error}"
     );
-    assert_eq!(snapshot(dir.path()), before, "no byte changed on disk");
+    assert_eq!(directory_files(dir.path()), before, "no byte changed on disk");
     let read_only = RocksDb::open_read_only(&config, &[VERSIONS]).unwrap();
     assert_eq!(versions::check(&read_only, &[v3]).unwrap(), [SchemaState::Older { found: 2 }]);
     drop(read_only);
@@ -99,11 +86,11 @@ fn a_newer_format_is_refused_before_anything_is_written() {
     transaction.put_entry(&format, &Version(99)).unwrap();
     db.apply(&transaction).unwrap();
     drop(db);
-    let before = snapshot(dir.path());
+    let before = directory_files(dir.path());
     let error = RocksDb::open_versioned(&config, &[LEDGER], &[]).unwrap_err();
     assert!(
         matches!(error, OpenError::Version(VersionError::FormatTooNew { found: 99, supported: 1 })),
         "{error}"
     );
-    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(directory_files(dir.path()), before);
 }

@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use strata::Column;
@@ -12,7 +11,7 @@ use strata::copy::{self, ColumnSummary, CopyError, CopyOptions, CopyProgress};
 use strata::rocksdb::{RocksConfig, RocksDb};
 
 use crate::error::CliError;
-use crate::output::Output;
+use crate::output::{Output, table_text};
 
 /// `strata copy --help`'s exit codes.
 pub(crate) const EXIT_CODES: &str = "\
@@ -196,20 +195,18 @@ fn print(
         "verification": "passed",
     });
 
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(120)
-        .set_header(vec!["column", "entries", "bytes", "hash (BLAKE3)"]);
-    for summary in summaries {
-        table.add_row(vec![
-            summary.column.clone(),
-            summary.entries.to_string(),
-            summary.bytes.to_string(),
-            format!("{}…", &summary.hash_hex()[..16]),
-        ]);
-    }
+    let cells: Vec<Vec<String>> = summaries
+        .iter()
+        .map(|summary| {
+            vec![
+                summary.column.clone(),
+                summary.entries.to_string(),
+                summary.bytes.to_string(),
+                format!("{}…", &summary.hash_hex()[..16]),
+            ]
+        })
+        .collect();
+    let table = table_text(&["column", "entries", "bytes", "hash (BLAKE3)"], &cells);
     let mut text = format!(
         "copied {} column(s), {entries} entries ({bytes} bytes of keys and values), from {} to {} \
          in {batches} batch(es)\n{table}\n",

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use std::fmt::Write as _;
 
 use borsh::BorshDeserialize;
-use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use strata::migrate::{Migrator, StepReport};
@@ -18,7 +17,7 @@ use strata::{AsKeyParts, Column};
 
 use crate::error::CliError;
 use crate::ledger::{LEDGER, LedgerEntry, LedgerKey, ledger_entry, write_ledger_v1};
-use crate::output::LedgerDemo;
+use crate::output::{LedgerDemo, table_text};
 
 /// The demo's migration step: writes the ledger at version 1 into the new database at `path`,
 /// reports what migrating it would change, migrates it, and checks every entry.
@@ -52,7 +51,7 @@ pub(crate) fn ledger_demo(path: &Path, show_progress: bool) -> Result<LedgerDemo
     }
     Ok(LedgerDemo {
         entries: u64::from(ACCOUNTS * PER_ACCOUNT),
-        dry_table: table(&HEADER, &rows(&dry)),
+        dry_table: table_text(&HEADER, &rows(&dry)),
         dry_json: to_json(&dry),
         run_json: to_json(&done),
         elapsed: done.elapsed,
@@ -191,7 +190,7 @@ pub(crate) fn migrate(
             migration.steps.len(),
             migration.elapsed.as_secs_f64(),
             if dry_run { " (dry run: nothing was written)" } else { "" },
-            table(&HEADER, &rows)
+            table_text(&HEADER, &rows)
         )
     };
     let shown: Vec<String> = migration.versions.iter().map(|(s, v)| format!("{s} {v}")).collect();
@@ -214,20 +213,6 @@ pub(crate) fn migrate(
 /// The columns of the migration table.
 pub(crate) const HEADER: [&str; 8] =
     ["schema", "step", "change", "column", "read", "written", "deleted", "batches"];
-
-/// `rows` under `header`, as text.
-pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(140)
-        .set_header(header.to_vec());
-    for row in rows {
-        table.add_row(row.clone());
-    }
-    table.to_string()
-}
 
 /// One row per change.
 pub(crate) fn rows(migration: &Migration) -> Vec<Vec<String>> {

@@ -11,6 +11,20 @@ use serde_json::{Value, json};
 use strata::copy::ColumnSummary;
 use strata::kv::Address;
 
+/// `rows` of cells under `header`, as the text of a table.
+pub(crate) fn table_text(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(120)
+        .set_header(header.to_vec());
+    for row in rows {
+        table.add_row(row.clone());
+    }
+    table.to_string()
+}
+
 /// One row of output, kept both as text cells and as JSON.
 pub(crate) struct Row {
     cells: Vec<String>,
@@ -63,16 +77,8 @@ pub(crate) struct Output {
 
 impl Output {
     fn table(header: &[&str], rows: &[Row]) {
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_BORDERS_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(120)
-            .set_header(header.to_vec());
-        for row in rows {
-            table.add_row(row.cells.clone());
-        }
-        println!("{table}");
+        let cells: Vec<Vec<String>> = rows.iter().map(|row| row.cells.clone()).collect();
+        println!("{}", table_text(header, &cells));
     }
 
     fn print_json(value: &Value) {

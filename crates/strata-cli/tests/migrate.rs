@@ -4,21 +4,8 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
 use common::{demo, json_of, strata};
-
-/// Every file in `dir` with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| {
-            let entry = entry.unwrap();
-            (entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path()).unwrap())
-        })
-        .collect()
-}
+use strata_testkit::directory_files;
 
 #[test]
 fn the_demo_migrates_its_ledger_as_its_dry_run_said() {
@@ -51,12 +38,12 @@ fn a_migrated_database_has_nothing_to_migrate_and_a_dry_run_writes_nothing() {
     assert_eq!(report["steps"].as_array().unwrap().len(), 0);
     assert_eq!(report["versions"]["ledger"], 3);
 
-    let before = files(&db);
+    let before = directory_files(&db);
     let dry = json_of(
         &strata().args(["migrate", "--dry-run", "--json", "--db"]).arg(&db).output().unwrap(),
     );
     assert_eq!(dry["dry_run"], true);
-    assert_eq!(files(&db), before, "a dry run changes no file");
+    assert_eq!(directory_files(&db), before, "a dry run changes no file");
 
     let text = strata().args(["migrate", "--db"]).arg(&db).output().unwrap();
     assert!(String::from_utf8_lossy(&text.stdout).contains("nothing to migrate"));

@@ -113,6 +113,19 @@ pub fn is_injected(error: &StorageError) -> bool {
     injected(error).is_some()
 }
 
+/// Whether an injected fault is anywhere in `error`'s chain of sources: for errors of the layers
+/// above the backend (a migration's, a store's) that wrap the backend's.
+pub fn caused_by_injected(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<InjectedFault>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 /// How many operations of each kind a [`Faulty`] database performed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts([u64; OpKind::ALL.len()]);

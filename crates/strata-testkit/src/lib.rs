@@ -62,6 +62,23 @@ pub fn column_contents(db: &impl Database, column: Column) -> Vec<(Vec<u8>, Vec<
     contents
 }
 
+/// Every file directly in `dir` with its bytes: for showing that an operation changed no byte
+/// of a database directory.
+///
+/// # Panics
+///
+/// Panics if the directory cannot be read: a test stops at its first failure.
+pub fn directory_files(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("list the directory")
+        .map(|entry| {
+            let entry = entry.expect("a directory entry");
+            let bytes = std::fs::read(entry.path()).expect("read a file");
+            (entry.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect()
+}
+
 /// A command that runs one ignored test of the current test binary in a child process, with its
 /// output uncaptured: how a test gets a process it can kill, or run as another user.
 pub fn child_test(name: &str) -> std::process::Command {
