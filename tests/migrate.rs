@@ -33,6 +33,7 @@ fn assert_migrated(db: &impl Database, accounts: u32) {
     assert!(Migrator::new(&[V4]).pending(db).unwrap().is_empty());
     let recorded = versions::recorded(db).unwrap();
     assert_eq!(recorded.schemas, [("bank".to_owned(), 4)]);
+    assert!(recorded.migrating.is_empty());
     // No progress record is left behind: the versions column holds the format and the schema.
     assert_eq!(strata_testkit::column_contents(db, VERSIONS).len(), 2);
 }
@@ -194,6 +195,11 @@ fn a_half_migrated_database_is_refused_by_the_build_it_was_migrated_from() {
     );
     // This build knows the step is running, from version 1.
     assert_eq!(versions::check(&db, &[V4]).unwrap(), [SchemaState::Older { found: 1 }]);
+    let recorded = versions::recorded(&db).unwrap();
+    assert_eq!(
+        (recorded.schemas, recorded.migrating),
+        (vec![("bank".to_owned(), 1)], vec![("bank".to_owned(), 2)])
+    );
     Migrator::new(&[V4]).batch_keys(100).run(&db).unwrap();
     assert_migrated(&db, 1_000);
 }

@@ -100,7 +100,9 @@ impl Output {
                     .iter()
                     .map(|(name, version)| (name.clone(), json!(version)))
                     .collect();
-                json!({ "format": recorded.format, "schemas": schemas })
+                let migrating: serde_json::Map<String, serde_json::Value> =
+                    recorded.migrating.iter().map(|(name, to)| (name.clone(), json!(to))).collect();
+                json!({ "format": recorded.format, "schemas": schemas, "migrating_to": migrating })
             });
             Self::print_json(&json!({
                 "columns": columns,
@@ -119,7 +121,15 @@ impl Output {
                     let schemas: Vec<String> = recorded
                         .schemas
                         .iter()
-                        .map(|(name, version)| format!("{name} {version}"))
+                        .map(|(name, version)| {
+                            match recorded.migrating.iter().find(|(n, _)| n == name) {
+                                Some((_, to)) => format!(
+                                    "{name} {version} (a migration to {to} is part-way: run \
+                                     `strata migrate`)"
+                                ),
+                                None => format!("{name} {version}"),
+                            }
+                        })
                         .collect();
                     println!("recorded versions: format {format}; {}", schemas.join(", "));
                 }

@@ -112,7 +112,8 @@ fn stats_lists_every_column() {
         json["versions"],
         serde_json::json!({
             "format": 1,
-            "schemas": { "kv": 1, "ledger": 3, "log": 1, "node": 1, "strata": 1, "views": 1 }
+            "schemas": { "kv": 1, "ledger": 3, "log": 1, "node": 1, "strata": 1, "views": 1 },
+            "migrating_to": {}
         })
     );
     strata()

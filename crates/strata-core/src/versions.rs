@@ -302,8 +302,12 @@ pub fn stage_schema_version(
 pub struct Recorded {
     /// The format's version (`None` when unrecorded).
     pub format: Option<u32>,
-    /// Each schema's version, by name.
+    /// Each schema's version, by name: the version its data is at (while a migration step runs,
+    /// the step's start).
     pub schemas: Vec<(String, u32)>,
+    /// The schemas with a migration step running, by name, with the version the step brings
+    /// them to.
+    pub migrating: Vec<(String, u32)>,
 }
 
 /// Every recorded version: the format's and each schema's, by name.
@@ -316,14 +320,22 @@ pub fn recorded<D: Database + ?Sized>(db: &D) -> Result<Recorded, VersionError> 
     let range = KeyRange::prefix(&[1]);
     let mut cursor = db.cursor(VERSIONS, &range)?;
     cursor.seek_to_first();
-    let mut schemas = Vec::new();
+    let (mut schemas, mut migrating) = (Vec::new(), Vec::new());
     while let Some((key, value)) = cursor.item() {
         let record = VersionKey::from_bytes(key).map_err(Error::from)?;
         let end = record.name.iter().position(|&b| b == 0).unwrap_or(MAX_SCHEMA_NAME);
         let name = String::from_utf8_lossy(&record.name[..end]).into_owned();
-        schemas.push((name, decode(key, value)?));
+        let version = decode(key, value)?;
+        // The record is at a running step's end; the data is at its start.
+        match read_progress(db, &name)? {
+            Some(progress) => {
+                migrating.push((name.clone(), version));
+                schemas.push((name, progress.from));
+            }
+            None => schemas.push((name, version)),
+        }
         cursor.next();
     }
     cursor.status()?;
-    Ok(Recorded { format, schemas })
+    Ok(Recorded { format, schemas, migrating })
 }
