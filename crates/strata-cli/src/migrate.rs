@@ -197,7 +197,7 @@ pub(crate) fn migrate(
     let _ = write!(
         text,
         "recorded versions{}: {}",
-        if dry_run { " after it" } else { "" },
+        if dry_run && !migration.steps.is_empty() { " after it" } else { "" },
         shown.join(", ")
     );
     if !migration.unknown.is_empty() {
