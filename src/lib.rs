@@ -78,3 +78,7 @@ pub use strata_log as log;
 /// up behind it, rebuilt when their version changes.
 #[cfg(feature = "views")]
 pub use strata_views as views;
+
+/// The etcd backend: the same `Database` over a Raft-replicated etcd cluster.
+#[cfg(feature = "etcd")]
+pub use strata_etcd as etcd;

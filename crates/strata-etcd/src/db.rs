@@ -1,0 +1,377 @@
+//! [`EtcdDb`]: the etcd implementation of [`Database`].
+
+use std::future::Future;
+use std::sync::mpsc;
+
+use etcd_client::{Client, GetOptions, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse};
+use strata_core::{
+    Column, Database, Durability, KeyRange, Op, Slice, StorageError, StorageResult as Result,
+    Transaction,
+};
+use tokio::runtime::{Handle, Runtime};
+
+use crate::config::EtcdConfig;
+use crate::cursor::EtcdCursor;
+use crate::error::{EtcdError, TxnLimit};
+
+/// A page of a column's entries, keys without the column's prefix.
+pub(crate) type Page = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Bytes a request spends on each operation besides its key and value (protobuf framing, the
+/// operation's fields), counted against `--max-request-bytes` with a margin.
+const OP_OVERHEAD: usize = 32;
+
+/// Why a database could not be opened on etcd.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The root is empty or holds a NUL byte (NUL separates the root from the column).
+    #[error("an etcd root must be non-empty and hold no NUL byte")]
+    InvalidRoot,
+    /// The same column was declared twice.
+    #[error("column `{0}` is declared twice")]
+    DuplicateColumn(String),
+    /// The backend's runtime could not be started.
+    #[error("starting the etcd backend's runtime failed: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The cluster could not be reached, or refused the login.
+    #[error("cannot open the database on etcd at {endpoints}: {source}")]
+    Connect {
+        /// The endpoints tried.
+        endpoints: String,
+        /// What failed.
+        #[source]
+        source: EtcdError,
+    },
+}
+
+/// A Strata database stored in an etcd cluster under one root.
+///
+/// Every key of column `c` is stored at `root ‖ 0x00 ‖ c ‖ 0x00 ‖ key`: binary-safe, and within
+/// a column the stored order is the keys' byte order. `apply` is one etcd transaction; a cursor
+/// reads at the revision pinned when it was created, in bounded pages.
+///
+/// **Threading.** The `Database` trait is synchronous and etcd's client is async: the handle
+/// owns a small Tokio runtime (two worker threads) that runs every request; a call hands its
+/// request to that runtime and waits on a channel. So a call from a plain thread and a call from
+/// inside another async runtime both work — the latter blocks that runtime's worker for the
+/// request's duration, as any blocking call does (wrap it in `spawn_blocking` there), but never
+/// deadlocks, since the request runs on the backend's own threads.
+pub struct EtcdDb {
+    runtime: Option<Runtime>,
+    handle: Handle,
+    client: Client,
+    config: EtcdConfig,
+    /// Each declared column with its key prefix, sorted by column.
+    columns: Vec<(Column, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for EtcdDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdDb")
+            .field("config", &self.config)
+            .field("columns", &self.columns.iter().map(|(c, _)| c.name()).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The prefix of `column`'s keys under `root`.
+fn column_prefix(root: &[u8], column: Column) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(root.len() + column.name().len() + 2);
+    prefix.extend_from_slice(root);
+    prefix.push(0);
+    prefix.extend_from_slice(column.name().as_bytes());
+    prefix.push(0);
+    prefix
+}
+
+/// The first key after every key starting with `prefix` (which ends in `0x00`).
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    end
+}
+
+impl EtcdDb {
+    /// Connects to the cluster of `config` and opens the database under its root with `columns`.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`]: an invalid root, a duplicate column, the cluster unreachable (within the
+    /// connect timeout) or refusing the login.
+    pub fn open(config: &EtcdConfig, columns: &[Column]) -> std::result::Result<Self, OpenError> {
+        if config.root.is_empty() || config.root.contains(&0) {
+            return Err(OpenError::InvalidRoot);
+        }
+        let mut declared: Vec<(Column, Vec<u8>)> = Vec::with_capacity(columns.len());
+        for column in columns {
+            if declared.iter().any(|(c, _)| c == column) {
+                return Err(OpenError::DuplicateColumn(column.name().to_owned()));
+            }
+            declared.push((*column, column_prefix(&config.root, *column)));
+        }
+        declared.sort_by_key(|(column, _)| *column);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("strata-etcd")
+            .enable_all()
+            .build()
+            .map_err(OpenError::Runtime)?;
+        let handle = runtime.handle().clone();
+        let connect = {
+            let endpoints = config.endpoints.clone();
+            let options = config.options.clone();
+            async move {
+                let mut client = Client::connect(endpoints, Some(options)).await?;
+                // One read, so that an unreachable cluster or a refused login fails the open.
+                client.get(vec![0], Some(GetOptions::new().with_count_only())).await?;
+                Ok::<_, etcd_client::Error>(client)
+            }
+        };
+        let client =
+            run(&handle, config.request_timeout, false, None, connect).map_err(|source| {
+                OpenError::Connect { endpoints: config.endpoints.join(","), source }
+            })?;
+        Ok(Self {
+            runtime: Some(runtime),
+            handle,
+            client,
+            config: config.clone(),
+            columns: declared,
+        })
+    }
+
+    /// The configuration it was opened with.
+    pub fn config(&self) -> &EtcdConfig {
+        &self.config
+    }
+
+    /// The cluster's current revision.
+    ///
+    /// # Errors
+    ///
+    /// The cluster failing ([`EtcdError`] inside the `StorageError`).
+    pub fn revision(&self) -> Result<i64> {
+        self.current_revision().map_err(EtcdError::into_storage)
+    }
+
+    /// Compacts the cluster's history up to `revision`: what a long scan at an older revision
+    /// then reports as `SnapshotExpired`. Compaction is cluster-wide.
+    ///
+    /// # Errors
+    ///
+    /// The cluster failing.
+    pub fn compact(&self, revision: i64) -> Result<()> {
+        let mut kv = self.client.kv_client();
+        self.call(true, None, async move { kv.compact(revision, None).await }).map(drop)
+    }
+
+    /// The underlying client, for what Strata does not wrap.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn prefix(&self, column: Column) -> Result<&[u8]> {
+        match self.columns.iter().find(|(c, _)| *c == column) {
+            Some((_, prefix)) => Ok(prefix),
+            None => Err(StorageError::UnknownColumn(column.name().to_owned())),
+        }
+    }
+
+    /// Runs `request` on the backend's runtime and waits for it.
+    pub(crate) fn call<T: Send + 'static>(
+        &self,
+        write: bool,
+        revision: Option<i64>,
+        request: impl Future<Output = std::result::Result<T, etcd_client::Error>> + Send + 'static,
+    ) -> Result<T> {
+        run(&self.handle, self.config.request_timeout, write, revision, request)
+            .map_err(EtcdError::into_storage)
+    }
+
+    /// The revision reads see now.
+    fn current_revision(&self) -> std::result::Result<i64, EtcdError> {
+        let mut kv = self.client.kv_client();
+        let key = self.config.root.clone();
+        let request = async move { kv.get(key, Some(GetOptions::new().with_count_only())).await };
+        let response = run(&self.handle, self.config.request_timeout, false, None, request)?;
+        Ok(response.header().map_or(0, etcd_client::ResponseHeader::revision))
+    }
+
+    /// A page of `column`'s entries within `[from, to)` at `revision`: ascending from `from`, or
+    /// descending from just below `to` when `reverse`. Keys come back without the prefix.
+    pub(crate) fn page(
+        &self,
+        prefix: &[u8],
+        from: &[u8],
+        to: Option<&[u8]>,
+        revision: i64,
+        reverse: bool,
+    ) -> std::result::Result<Page, EtcdError> {
+        let start = [prefix, from].concat();
+        let end = to.map_or_else(|| prefix_end(prefix), |to| [prefix, to].concat());
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(self.config.page_size).unwrap_or(i64::MAX);
+        let mut options =
+            GetOptions::new().with_range(end).with_revision(revision).with_limit(limit);
+        if reverse {
+            options = options.with_sort(SortTarget::Key, SortOrder::Descend);
+        }
+        let mut kv = self.client.kv_client();
+        let request = async move { kv.get(start, Some(options)).await };
+        let mut response =
+            run(&self.handle, self.config.request_timeout, false, Some(revision), request)?;
+        let strip = prefix.len();
+        Ok(response
+            .take_kvs()
+            .into_iter()
+            .map(|entry| {
+                let (mut key, value) = entry.into_key_value();
+                key.drain(..strip);
+                (key, value)
+            })
+            .collect())
+    }
+
+    fn commit(&self, transaction: &Transaction) -> Result<()> {
+        if let Some(missing) = transaction.columns().find(|c| self.prefix(*c).is_err()) {
+            return Err(StorageError::UnknownColumn(missing.name().to_owned()));
+        }
+        if transaction.is_empty() {
+            return Ok(());
+        }
+        let mut operations = Vec::with_capacity(transaction.len());
+        let mut bytes = 0;
+        for (column, key, op) in transaction.iter() {
+            let stored = [self.prefix(column)?, key].concat();
+            bytes += stored.len() + OP_OVERHEAD;
+            operations.push(match op {
+                Op::Put(value) => {
+                    bytes += value.len();
+                    TxnOp::put(stored, value, None)
+                }
+                Op::Delete => TxnOp::delete(stored, None),
+            });
+        }
+        let ops = operations.len();
+        for limit in
+            [TxnLimit::Ops(self.config.max_txn_ops), TxnLimit::Bytes(self.config.max_request_bytes)]
+        {
+            let over = match limit {
+                TxnLimit::Ops(max) => ops > max,
+                TxnLimit::Bytes(max) => bytes > max,
+            };
+            if over {
+                return Err(EtcdError::TooLarge { ops, bytes, limit }.into_storage());
+            }
+        }
+        let mut kv = self.client.kv_client();
+        self.call(true, None, async move { kv.txn(Txn::new().and_then(operations)).await })
+            .map(drop)
+    }
+}
+
+/// Runs `request` on `handle`'s runtime within `timeout` and waits for it on this thread.
+fn run<T: Send + 'static>(
+    handle: &Handle,
+    timeout: std::time::Duration,
+    write: bool,
+    revision: Option<i64>,
+    request: impl Future<Output = std::result::Result<T, etcd_client::Error>> + Send + 'static,
+) -> std::result::Result<T, EtcdError> {
+    let (sender, receiver) = mpsc::sync_channel(1);
+    handle.spawn(async move {
+        let _ = sender.send(tokio::time::timeout(timeout, request).await);
+    });
+    match receiver.recv() {
+        Ok(Ok(Ok(value))) => Ok(value),
+        Ok(Ok(Err(error))) => Err(EtcdError::classify(error, write, revision)),
+        Ok(Err(_elapsed)) => Err(EtcdError::Timeout { outcome_unknown: write }),
+        Err(_) => {
+            Err(EtcdError::Unavailable { reason: "the backend's runtime stopped".to_owned() })
+        }
+    }
+}
+
+impl Drop for EtcdDb {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks until its tasks end, which panics inside another runtime:
+        // let it wind down in the background instead.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Database for EtcdDb {
+    type Cursor<'a> = EtcdCursor<'a>;
+
+    fn columns(&self) -> Vec<Column> {
+        self.columns.iter().map(|(column, _)| *column).collect()
+    }
+
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
+        let stored = [self.prefix(column)?, key].concat();
+        let mut kv = self.client.kv_client();
+        let mut response = self.call(false, None, async move { kv.get(stored, None).await })?;
+        Ok(response
+            .take_kvs()
+            .into_iter()
+            .next()
+            .map(|entry| Slice::from(entry.into_key_value().1)))
+    }
+
+    fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
+        let prefix = self.prefix(column)?;
+        let mut values = Vec::with_capacity(keys.len());
+        // One transaction of gets per chunk: every key of a chunk read at one revision.
+        for chunk in keys.chunks(self.config.max_txn_ops.max(1)) {
+            let operations: Vec<TxnOp> =
+                chunk.iter().map(|key| TxnOp::get([prefix, key].concat(), None)).collect();
+            let mut kv = self.client.kv_client();
+            let response = self
+                .call(false, None, async move { kv.txn(Txn::new().and_then(operations)).await })?;
+            for op in response.op_responses() {
+                values.push(match op {
+                    TxnOpResponse::Get(mut get) => {
+                        get.take_kvs().into_iter().next().map(|e| Slice::from(e.into_key_value().1))
+                    }
+                    _ => None,
+                });
+            }
+        }
+        Ok(values)
+    }
+
+    fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()> {
+        let mut transaction = Transaction::new();
+        transaction.put(column, key, value);
+        self.commit(&transaction)
+    }
+
+    fn delete(&self, column: Column, key: &[u8]) -> Result<()> {
+        let mut transaction = Transaction::new();
+        transaction.delete(column, key);
+        self.commit(&transaction)
+    }
+
+    fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
+        let prefix = self.prefix(column)?.to_vec();
+        let revision = self.revision()?;
+        Ok(EtcdCursor::new(self, prefix, range.clone(), revision))
+    }
+
+    fn apply(&self, transaction: &Transaction) -> Result<()> {
+        self.commit(transaction)
+    }
+
+    /// Every etcd commit is durable once it returns: a majority of members has it in its
+    /// write-ahead log, `fsync`ed. Both durabilities are the same commit.
+    fn apply_durable(&self, transaction: &Transaction, _: Durability) -> Result<()> {
+        self.commit(transaction)
+    }
+}

@@ -1,0 +1,225 @@
+//! A local etcd cluster for development and tests: members started from the `etcd` binary on
+//! free loopback ports, data in a directory of the caller's, short heartbeat and election
+//! intervals so that a lost leader is replaced within a second.
+//!
+//! Each member runs under a small shell watchdog that kills it when the process that started
+//! the cluster is gone, so a test binary that exits without dropping its cluster (a `static`)
+//! leaves no server behind. Dropping a [`Cluster`] kills every member at once.
+//!
+//! ```no_run
+//! use strata_etcd::dev::Cluster;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let cluster = Cluster::start(dir.path(), 3)?;
+//! println!("endpoints: {}", cluster.endpoints().join(","));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Heartbeat interval of the members, in milliseconds.
+pub const HEARTBEAT_MS: u32 = 50;
+/// Election timeout of the members, in milliseconds.
+pub const ELECTION_MS: u32 = 500;
+/// How long [`Cluster::start`] waits for every member to accept connections.
+pub const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a development cluster could not be started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DevError {
+    /// The `etcd` binary is not installed.
+    #[error(
+        "the `etcd` binary was not found on PATH: install it (Debian: `apt-get install \
+         etcd-server`, which `.ci/prereqs` does)"
+    )]
+    NotInstalled,
+    /// Starting a member, or finding a free port, failed.
+    #[error("starting etcd member {member} failed: {source}")]
+    Io {
+        /// The member.
+        member: usize,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A member did not accept connections in time.
+    #[error("etcd member {member} did not accept connections within {timeout:?}; its log: {log}")]
+    NotReady {
+        /// The member.
+        member: usize,
+        /// How long it was given.
+        timeout: Duration,
+        /// Where its output went.
+        log: String,
+    },
+}
+
+/// One member's addresses and process.
+#[derive(Debug)]
+struct Member {
+    name: String,
+    client: SocketAddr,
+    peer: SocketAddr,
+    data: PathBuf,
+    log: PathBuf,
+    process: Option<Child>,
+}
+
+/// A running etcd cluster on loopback; killed on drop.
+#[derive(Debug)]
+pub struct Cluster {
+    members: Vec<Member>,
+    token: String,
+}
+
+fn free_port() -> std::io::Result<SocketAddr> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()
+}
+
+impl Cluster {
+    /// Starts a cluster of `size` members with their data under `dir`, and waits until every
+    /// member accepts client connections (a leader is elected within an election timeout of
+    /// that; the first request waits for it).
+    ///
+    /// # Errors
+    ///
+    /// [`DevError`]: `etcd` missing, a member failing to start or to listen in time.
+    pub fn start(dir: &Path, size: usize) -> Result<Self, DevError> {
+        if Command::new("etcd").arg("--version").output().is_err() {
+            return Err(DevError::NotInstalled);
+        }
+        let mut members = Vec::with_capacity(size);
+        for member in 0..size {
+            let io = |source| DevError::Io { member, source };
+            members.push(Member {
+                name: format!("m{member}"),
+                client: free_port().map_err(io)?,
+                peer: free_port().map_err(io)?,
+                data: dir.join(format!("m{member}")),
+                log: dir.join(format!("m{member}.log")),
+                process: None,
+            });
+        }
+        let token = format!("strata-dev-{}", std::process::id());
+        let mut cluster = Self { members, token };
+        for member in 0..size {
+            cluster.spawn(member, "new")?;
+        }
+        for member in 0..size {
+            cluster.wait_listening(member)?;
+        }
+        Ok(cluster)
+    }
+
+    /// The client URLs of every member.
+    pub fn endpoints(&self) -> Vec<String> {
+        self.members.iter().map(|m| format!("http://{}", m.client)).collect()
+    }
+
+    /// The client URL of member `member`.
+    pub fn endpoint(&self, member: usize) -> String {
+        format!("http://{}", self.members[member].client)
+    }
+
+    /// How many members the cluster has.
+    pub fn size(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Kills member `member` with `SIGKILL` (its data stays for [`Cluster::restart`]).
+    pub fn kill(&mut self, member: usize) {
+        if let Some(mut child) = self.members[member].process.take() {
+            // The watchdog shell leads its own process group, with etcd in it.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts member `member` again on its data, and waits until it accepts connections.
+    ///
+    /// # Errors
+    ///
+    /// As [`Cluster::start`].
+    pub fn restart(&mut self, member: usize) -> Result<(), DevError> {
+        self.kill(member);
+        self.spawn(member, "existing")?;
+        self.wait_listening(member)
+    }
+
+    /// Whether member `member` is running.
+    pub fn is_running(&self, member: usize) -> bool {
+        self.members[member].process.is_some()
+    }
+
+    fn spawn(&mut self, member: usize, state: &str) -> Result<(), DevError> {
+        let initial: Vec<String> =
+            self.members.iter().map(|m| format!("{}=http://{}", m.name, m.peer)).collect();
+        let m = &self.members[member];
+        let io = |source| DevError::Io { member, source };
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&m.log).map_err(io)?;
+        let args = [
+            format!("--name={}", m.name),
+            format!("--data-dir={}", m.data.display()),
+            format!("--listen-client-urls=http://{}", m.client),
+            format!("--advertise-client-urls=http://{}", m.client),
+            format!("--listen-peer-urls=http://{}", m.peer),
+            format!("--initial-advertise-peer-urls=http://{}", m.peer),
+            format!("--initial-cluster={}", initial.join(",")),
+            format!("--initial-cluster-state={state}"),
+            format!("--initial-cluster-token={}", self.token),
+            format!("--heartbeat-interval={HEARTBEAT_MS}"),
+            format!("--election-timeout={ELECTION_MS}"),
+            "--log-level=warn".to_owned(),
+        ];
+        // The watchdog: runs etcd, and kills it when the process that started the cluster is
+        // gone (checked twice a second) or etcd stops by itself.
+        let script = "etcd \"$@\" & e=$!; while kill -0 \"$WATCH\" 2>/dev/null && kill -0 $e 2>/dev/null; do sleep 0.5; done; kill -9 $e 2>/dev/null; wait $e";
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("sh")
+            .args(args)
+            .env("WATCH", std::process::id().to_string())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(io)?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .map_err(io)?;
+        self.members[member].process = Some(child);
+        Ok(())
+    }
+
+    fn wait_listening(&self, member: usize) -> Result<(), DevError> {
+        let started = Instant::now();
+        let address = self.members[member].client;
+        while started.elapsed() < START_TIMEOUT {
+            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(DevError::NotReady {
+            member,
+            timeout: START_TIMEOUT,
+            log: self.members[member].log.display().to_string(),
+        })
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for member in 0..self.members.len() {
+            self.kill(member);
+        }
+    }
+}
