@@ -1,9 +1,28 @@
 //! [`EtcdCursor`]: a cursor over one column at a pinned revision, in bounded pages.
 
-use strata_core::{Cursor, KeyRange, StorageResult as Result};
+use strata_core::{Cursor, KeyRange, StorageResult};
 
-use crate::db::EtcdDb;
 use crate::error::EtcdError;
+
+/// A page of a column's entries, keys without the column's prefix.
+pub(crate) type Page = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Where a cursor's pages come from (the database that made it).
+pub(crate) trait Pages: Sync {
+    /// Entries a page holds at most.
+    fn page_size(&self) -> usize;
+
+    /// The entries of the column with key prefix `prefix` within `[from, to)` at `revision`:
+    /// a page ascending from `from`, or descending from just below `to` when `reverse`.
+    fn page(
+        &self,
+        prefix: &[u8],
+        from: &[u8],
+        to: Option<&[u8]>,
+        revision: i64,
+        reverse: bool,
+    ) -> Result<Page, EtcdError>;
+}
 
 /// A cursor over one column's keys in a range, reading the revision pinned when it was created.
 ///
@@ -12,7 +31,7 @@ use crate::error::EtcdError;
 /// cursor's revision, so a scan sees one snapshot however long it takes — until the cluster
 /// compacts that revision away, which the cursor reports as [`EtcdError::SnapshotExpired`].
 pub struct EtcdCursor<'a> {
-    db: &'a EtcdDb,
+    db: &'a dyn Pages,
     prefix: Vec<u8>,
     range: KeyRange,
     revision: i64,
@@ -37,7 +56,7 @@ impl std::fmt::Debug for EtcdCursor<'_> {
 }
 
 impl<'a> EtcdCursor<'a> {
-    pub(crate) fn new(db: &'a EtcdDb, prefix: Vec<u8>, range: KeyRange, revision: i64) -> Self {
+    pub(crate) fn new(db: &'a dyn Pages, prefix: Vec<u8>, range: KeyRange, revision: i64) -> Self {
         Self {
             db,
             prefix,
@@ -68,7 +87,7 @@ impl<'a> EtcdCursor<'a> {
             if from < self.range.start() { self.range.start().to_vec() } else { from.to_vec() };
         match self.db.page(&self.prefix, &from, self.range.end(), self.revision, false) {
             Ok(page) => {
-                self.ends_after = page.len() < self.db.config().page_size;
+                self.ends_after = page.len() < self.db.page_size();
                 self.ends_before = false;
                 self.at = if page.is_empty() { None } else { Some(0) };
                 self.page = page;
@@ -89,7 +108,7 @@ impl<'a> EtcdCursor<'a> {
         match self.db.page(&self.prefix, &start, to.as_deref(), self.revision, true) {
             Ok(mut page) => {
                 page.reverse();
-                self.ends_before = page.len() < self.db.config().page_size;
+                self.ends_before = page.len() < self.db.page_size();
                 self.ends_after = false;
                 self.at = page.len().checked_sub(1);
                 self.page = page;
@@ -165,7 +184,7 @@ impl Cursor for EtcdCursor<'_> {
         Some((key, value))
     }
 
-    fn status(&self) -> Result<()> {
+    fn status(&self) -> StorageResult<()> {
         match &self.error {
             Some(error) => Err(error.clone().into_storage()),
             None => Ok(()),

@@ -11,11 +11,8 @@ use strata_core::{
 use tokio::runtime::{Handle, Runtime};
 
 use crate::config::EtcdConfig;
-use crate::cursor::EtcdCursor;
+use crate::cursor::{EtcdCursor, Page, Pages};
 use crate::error::{EtcdError, TxnLimit};
-
-/// A page of a column's entries, keys without the column's prefix.
-pub(crate) type Page = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Bytes a request spends on each operation besides its key and value (protobuf framing, the
 /// operation's fields), counted against `--max-request-bytes` with a margin.
@@ -200,43 +197,6 @@ impl EtcdDb {
         Ok(response.header().map_or(0, etcd_client::ResponseHeader::revision))
     }
 
-    /// A page of `column`'s entries within `[from, to)` at `revision`: ascending from `from`, or
-    /// descending from just below `to` when `reverse`. Keys come back without the prefix.
-    pub(crate) fn page(
-        &self,
-        prefix: &[u8],
-        from: &[u8],
-        to: Option<&[u8]>,
-        revision: i64,
-        reverse: bool,
-    ) -> std::result::Result<Page, EtcdError> {
-        let start = [prefix, from].concat();
-        let end = to.map_or_else(|| prefix_end(prefix), |to| [prefix, to].concat());
-        if start >= end {
-            return Ok(Vec::new());
-        }
-        let limit = i64::try_from(self.config.page_size).unwrap_or(i64::MAX);
-        let mut options =
-            GetOptions::new().with_range(end).with_revision(revision).with_limit(limit);
-        if reverse {
-            options = options.with_sort(SortTarget::Key, SortOrder::Descend);
-        }
-        let mut kv = self.client.kv_client();
-        let request = async move { kv.get(start, Some(options)).await };
-        let mut response =
-            run(&self.handle, self.config.request_timeout, false, Some(revision), request)?;
-        let strip = prefix.len();
-        Ok(response
-            .take_kvs()
-            .into_iter()
-            .map(|entry| {
-                let (mut key, value) = entry.into_key_value();
-                key.drain(..strip);
-                (key, value)
-            })
-            .collect())
-    }
-
     fn commit(&self, transaction: &Transaction) -> Result<()> {
         if let Some(missing) = transaction.columns().find(|c| self.prefix(*c).is_err()) {
             return Err(StorageError::UnknownColumn(missing.name().to_owned()));
@@ -294,6 +254,49 @@ fn run<T: Send + 'static>(
         Err(_) => {
             Err(EtcdError::Unavailable { reason: "the backend's runtime stopped".to_owned() })
         }
+    }
+}
+
+impl Pages for EtcdDb {
+    fn page_size(&self) -> usize {
+        self.config.page_size
+    }
+
+    /// A page of `column`'s entries within `[from, to)` at `revision`: ascending from `from`, or
+    /// descending from just below `to` when `reverse`. Keys come back without the prefix.
+    fn page(
+        &self,
+        prefix: &[u8],
+        from: &[u8],
+        to: Option<&[u8]>,
+        revision: i64,
+        reverse: bool,
+    ) -> std::result::Result<Page, EtcdError> {
+        let start = [prefix, from].concat();
+        let end = to.map_or_else(|| prefix_end(prefix), |to| [prefix, to].concat());
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(self.config.page_size).unwrap_or(i64::MAX);
+        let mut options =
+            GetOptions::new().with_range(end).with_revision(revision).with_limit(limit);
+        if reverse {
+            options = options.with_sort(SortTarget::Key, SortOrder::Descend);
+        }
+        let mut kv = self.client.kv_client();
+        let request = async move { kv.get(start, Some(options)).await };
+        let mut response =
+            run(&self.handle, self.config.request_timeout, false, Some(revision), request)?;
+        let strip = prefix.len();
+        Ok(response
+            .take_kvs()
+            .into_iter()
+            .map(|entry| {
+                let (mut key, value) = entry.into_key_value();
+                key.drain(..strip);
+                (key, value)
+            })
+            .collect())
     }
 }
 
