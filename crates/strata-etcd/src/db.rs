@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::mpsc;
 
-use etcd_client::{Client, GetOptions, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse};
+use etcd_client::{Client, GetOptions, KvClient, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse};
 use strata_core::{
     Column, Database, Durability, KeyRange, Op, Slice, StorageError, StorageResult as Result,
     Transaction,
@@ -120,11 +120,14 @@ impl EtcdDb {
         let connect = {
             let endpoints = config.endpoints.clone();
             let options = config.options.clone();
-            async move {
-                let mut client = Client::connect(endpoints, Some(options)).await?;
-                // One read, so that an unreachable cluster or a refused login fails the open.
-                client.get(vec![0], Some(GetOptions::new().with_count_only())).await?;
-                Ok::<_, etcd_client::Error>(client)
+            move || {
+                let (endpoints, options) = (endpoints.clone(), options.clone());
+                async move {
+                    let mut client = Client::connect(endpoints, Some(options)).await?;
+                    // One read, so that an unreachable cluster or a refused login fails the open.
+                    client.get(vec![0], Some(GetOptions::new().with_count_only())).await?;
+                    Ok::<_, etcd_client::Error>(client)
+                }
             }
         };
         let client =
@@ -161,8 +164,8 @@ impl EtcdDb {
     ///
     /// The cluster failing.
     pub fn compact(&self, revision: i64) -> Result<()> {
-        let mut kv = self.client.kv_client();
-        self.call(true, None, async move { kv.compact(revision, None).await }).map(drop)
+        self.call(true, None, move |mut kv| async move { kv.compact(revision, None).await })
+            .map(drop)
     }
 
     /// The underlying client, for what Strata does not wrap.
@@ -177,23 +180,45 @@ impl EtcdDb {
         }
     }
 
-    /// Runs `request` on the backend's runtime and waits for it.
-    pub(crate) fn call<T: Send + 'static>(
+    /// Runs the request `request` makes with a client on the backend's runtime and waits for
+    /// it (made again while it cannot connect: see [`run`]).
+    pub(crate) fn call<T, F>(
         &self,
         write: bool,
         revision: Option<i64>,
-        request: impl Future<Output = std::result::Result<T, etcd_client::Error>> + Send + 'static,
-    ) -> Result<T> {
-        run(&self.handle, self.config.request_timeout, write, revision, request)
-            .map_err(EtcdError::into_storage)
+        request: impl Fn(KvClient) -> F + Send + 'static,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = std::result::Result<T, etcd_client::Error>> + Send + 'static,
+    {
+        self.request(write, revision, request).map_err(EtcdError::into_storage)
+    }
+
+    /// [`EtcdDb::call`] with the backend's own error.
+    fn request<T, F>(
+        &self,
+        write: bool,
+        revision: Option<i64>,
+        request: impl Fn(KvClient) -> F + Send + 'static,
+    ) -> std::result::Result<T, EtcdError>
+    where
+        T: Send + 'static,
+        F: Future<Output = std::result::Result<T, etcd_client::Error>> + Send + 'static,
+    {
+        let client = self.client.clone();
+        run(&self.handle, self.config.request_timeout, write, revision, move || {
+            request(client.kv_client())
+        })
     }
 
     /// The revision reads see now.
     fn current_revision(&self) -> std::result::Result<i64, EtcdError> {
-        let mut kv = self.client.kv_client();
         let key = self.config.root.clone();
-        let request = async move { kv.get(key, Some(GetOptions::new().with_count_only())).await };
-        let response = run(&self.handle, self.config.request_timeout, false, None, request)?;
+        let response = self.request(false, None, move |mut kv| {
+            let key = key.clone();
+            async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
+        })?;
         Ok(response.header().map_or(0, etcd_client::ResponseHeader::revision))
     }
 
@@ -229,23 +254,45 @@ impl EtcdDb {
                 return Err(EtcdError::TooLarge { ops, bytes, limit }.into_storage());
             }
         }
-        let mut kv = self.client.kv_client();
-        self.call(true, None, async move { kv.txn(Txn::new().and_then(operations)).await })
-            .map(drop)
+        let txn = Txn::new().and_then(operations);
+        self.call(true, None, move |mut kv| {
+            let txn = txn.clone();
+            async move { kv.txn(txn).await }
+        })
+        .map(drop)
     }
 }
 
-/// Runs `request` on `handle`'s runtime within `timeout` and waits for it on this thread.
-fn run<T: Send + 'static>(
+/// Runs the request `make` builds on `handle`'s runtime within `timeout`, and waits for it on
+/// this thread. A request that could not connect (nothing was sent) is made again, against
+/// whichever member the client picks, until the timeout: a dead member costs a retry, not a
+/// failure, while another can serve.
+fn run<T, F>(
     handle: &Handle,
     timeout: std::time::Duration,
     write: bool,
     revision: Option<i64>,
-    request: impl Future<Output = std::result::Result<T, etcd_client::Error>> + Send + 'static,
-) -> std::result::Result<T, EtcdError> {
+    make: impl Fn() -> F + Send + 'static,
+) -> std::result::Result<T, EtcdError>
+where
+    T: Send + 'static,
+    F: Future<Output = std::result::Result<T, etcd_client::Error>> + Send + 'static,
+{
     let (sender, receiver) = mpsc::sync_channel(1);
     handle.spawn(async move {
-        let _ = sender.send(tokio::time::timeout(timeout, request).await);
+        let attempts = async move {
+            let mut pause = std::time::Duration::from_millis(10);
+            loop {
+                match make().await {
+                    Err(error) if never_sent(&error) => {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(std::time::Duration::from_millis(200));
+                    }
+                    outcome => return outcome,
+                }
+            }
+        };
+        let _ = sender.send(tokio::time::timeout(timeout, attempts).await);
     });
     match receiver.recv() {
         Ok(Ok(Ok(value))) => Ok(value),
@@ -255,6 +302,13 @@ fn run<T: Send + 'static>(
             Err(EtcdError::Unavailable { reason: "the backend's runtime stopped".to_owned() })
         }
     }
+}
+
+/// Whether `error` says the request never reached a member (its connection was refused or
+/// could not be made).
+fn never_sent(error: &etcd_client::Error) -> bool {
+    let detail = format!("{error:?}");
+    detail.contains("ConnectionRefused") || detail.contains("tcp connect error")
 }
 
 impl Pages for EtcdDb {
@@ -283,10 +337,10 @@ impl Pages for EtcdDb {
         if reverse {
             options = options.with_sort(SortTarget::Key, SortOrder::Descend);
         }
-        let mut kv = self.client.kv_client();
-        let request = async move { kv.get(start, Some(options)).await };
-        let mut response =
-            run(&self.handle, self.config.request_timeout, false, Some(revision), request)?;
+        let mut response = self.request(false, Some(revision), move |mut kv| {
+            let (start, options) = (start.clone(), options.clone());
+            async move { kv.get(start, Some(options)).await }
+        })?;
         let strip = prefix.len();
         Ok(response
             .take_kvs()
@@ -319,8 +373,10 @@ impl Database for EtcdDb {
 
     fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
         let stored = [self.prefix(column)?, key].concat();
-        let mut kv = self.client.kv_client();
-        let mut response = self.call(false, None, async move { kv.get(stored, None).await })?;
+        let mut response = self.call(false, None, move |mut kv| {
+            let stored = stored.clone();
+            async move { kv.get(stored, None).await }
+        })?;
         Ok(response
             .take_kvs()
             .into_iter()
@@ -335,9 +391,11 @@ impl Database for EtcdDb {
         for chunk in keys.chunks(self.config.max_txn_ops.max(1)) {
             let operations: Vec<TxnOp> =
                 chunk.iter().map(|key| TxnOp::get([prefix, key].concat(), None)).collect();
-            let mut kv = self.client.kv_client();
-            let response = self
-                .call(false, None, async move { kv.txn(Txn::new().and_then(operations)).await })?;
+            let txn = Txn::new().and_then(operations);
+            let response = self.call(false, None, move |mut kv| {
+                let txn = txn.clone();
+                async move { kv.txn(txn).await }
+            })?;
             for op in response.op_responses() {
                 values.push(match op {
                     TxnOpResponse::Get(mut get) => {

@@ -40,8 +40,9 @@ impl std::fmt::Display for TxnLimit {
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum EtcdError {
-    /// The cluster cannot serve the request: no member reachable, no leader, or no quorum.
-    /// Nothing was written.
+    /// The cluster cannot serve the request: no member reachable, no leader, or no quorum. A
+    /// write reported so was not applied (one that may have been is a [`EtcdError::Timeout`]
+    /// with `outcome_unknown`).
     #[error(
         "the etcd cluster is unavailable (no reachable member, no leader or no quorum): {reason}"
     )]
@@ -50,8 +51,8 @@ pub enum EtcdError {
         reason: String,
     },
 
-    /// The request did not complete in time. A write whose outcome is unknown may or may not
-    /// have been applied: read before retrying it.
+    /// The request did not complete in time, or its connection failed under it. A write whose
+    /// outcome is unknown may or may not have been applied: read before retrying it.
     #[error(
         "the etcd request timed out{}",
         if *outcome_unknown { "; the write may or may not have been applied" } else { "" }
@@ -131,6 +132,11 @@ impl EtcdError {
                     Code::DeadlineExceeded | Code::Cancelled => {
                         Self::Timeout { outcome_unknown: write }
                     }
+                    // The connection failed under the request: a write may have reached the
+                    // cluster before it did, unless it was never connected.
+                    Code::Unknown if message.contains("transport error") => {
+                        transport_failure(&format!("{status:?}"), write)
+                    }
                     Code::Unavailable => Self::Unavailable { reason: message },
                     Code::ResourceExhausted if message.contains("space exceeded") => {
                         Self::QuotaExceeded
@@ -143,7 +149,7 @@ impl EtcdError {
                     _ => Self::Client(std::sync::Arc::new(E::GRpcStatus(status))),
                 }
             }
-            E::TransportError(error) => Self::Unavailable { reason: error.to_string() },
+            E::TransportError(error) => transport_failure(&format!("{error:?}"), write),
             other => Self::Client(std::sync::Arc::new(other)),
         }
     }
@@ -154,6 +160,16 @@ impl EtcdError {
             Self::QuotaExceeded => StorageError::StorageFull(Box::new(self)),
             other => StorageError::backend(other),
         }
+    }
+}
+
+/// A failed connection: nothing sent when it was never established (refused), otherwise a
+/// write's outcome is unknown.
+fn transport_failure(detail: &str, write: bool) -> EtcdError {
+    if write && !detail.contains("ConnectionRefused") && !detail.contains("Connection refused") {
+        EtcdError::Timeout { outcome_unknown: true }
+    } else {
+        EtcdError::Unavailable { reason: detail.to_owned() }
     }
 }
 
