@@ -4,6 +4,7 @@
 mod copy;
 mod demo;
 mod error;
+mod etcd;
 mod inspect;
 mod kv;
 mod ledger;
@@ -43,6 +44,7 @@ Examples:
   strata migrate --dry-run                      what migrating to this build's schemas would change
   strata migrate                                run the missing migration steps, resumably
   strata copy strata-data /backup/strata        copy every column from one snapshot, verified
+  strata etcd-dev                               a local three-member etcd cluster to try Strata on
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened
 (missing, locked, corrupt), 4 bad input (hex, column, key length, a checkpoint path that
@@ -177,6 +179,16 @@ enum Command {
         /// Report what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Start a local etcd cluster (from the `etcd` binary) on free loopback ports, to try Strata
+    /// on etcd; print its endpoints and run until interrupted, when the members stop too.
+    EtcdDev {
+        /// Directory for the members' data.
+        #[arg(long, default_value = "strata-etcd-dev")]
+        dir: PathBuf,
+        /// Members of the cluster.
+        #[arg(long, default_value_t = 3)]
+        members: usize,
     },
     /// Compact every column.
     Compact {
@@ -404,6 +416,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check { db } => inspect::check(&db, &out),
         Command::Checkpoint { dir, db } => inspect::checkpoint(&db, &dir, &out),
         Command::Copy { src, dst } => copy::copy(&src, &dst, &out),
+        Command::EtcdDev { dir, members } => etcd::dev(&dir, members, &out),
         Command::Migrate { db, dry_run } => {
             migrate::migrate(&db, dry_run, !out.json).map(|(text, json)| out.done(&text, &json))
         }

@@ -82,7 +82,8 @@ fn free_port() -> std::io::Result<SocketAddr> {
 }
 
 impl Cluster {
-    /// Starts a cluster of `size` members with their data under `dir`, and waits until every
+    /// Starts a cluster of `size` members with their data under `dir` (created if missing), and
+    /// waits until every
     /// member accepts client connections (a leader is elected within an election timeout of
     /// that; the first request waits for it).
     ///
@@ -93,6 +94,7 @@ impl Cluster {
         if Command::new("etcd").arg("--version").output().is_err() {
             return Err(DevError::NotInstalled);
         }
+        std::fs::create_dir_all(dir).map_err(|source| DevError::Io { member: 0, source })?;
         let mut members = Vec::with_capacity(size);
         for member in 0..size {
             let io = |source| DevError::Io { member, source };
