@@ -83,9 +83,8 @@ fn free_port() -> std::io::Result<SocketAddr> {
 
 impl Cluster {
     /// Starts a cluster of `size` members with their data under `dir` (created if missing), and
-    /// waits until every
-    /// member accepts client connections (a leader is elected within an election timeout of
-    /// that; the first request waits for it).
+    /// waits until every member accepts client connections (a leader is elected within an
+    /// election timeout of that; the first request waits for it).
     ///
     /// # Errors
     ///
