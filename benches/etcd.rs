@@ -153,9 +153,8 @@ fn benches(c: &mut Criterion) {
     load(&etcd, &raw);
     load(&rocks, &raw);
 
-    let mut group = c.benchmark_group("etcd");
-    group.sample_size(SAMPLES).warm_up_time(Duration::from_millis(500));
     let mut round = 1_000;
+    let mut group = workload_group(c, "batch_put");
     RECORDED.bench(&mut group, "batch_put", "strata_etcd", BATCH, |iters| {
         timed(iters, |_| {
             round += 1;
@@ -174,6 +173,9 @@ fn benches(c: &mut Criterion) {
             batch_put(&rocks, round);
         })
     });
+    group.finish();
+
+    let mut group = workload_group(c, "get");
     RECORDED.bench(&mut group, "get", "strata_etcd", 1, |iters| {
         timed(iters, |n| assert!(black_box(get(&etcd, n))))
     });
@@ -183,6 +185,9 @@ fn benches(c: &mut Criterion) {
     RECORDED.bench(&mut group, "get", "strata_rocksdb", 1, |iters| {
         timed(iters, |n| assert!(black_box(get(&rocks, n))))
     });
+    group.finish();
+
+    let mut group = workload_group(c, "prefix_scan");
     RECORDED.bench(&mut group, "prefix_scan", "strata_etcd", BATCH, |iters| {
         timed(iters, |_| assert_eq!(black_box(prefix_scan(&etcd)), 100))
     });
@@ -192,6 +197,9 @@ fn benches(c: &mut Criterion) {
     RECORDED.bench(&mut group, "prefix_scan", "strata_rocksdb", BATCH, |iters| {
         timed(iters, |_| assert_eq!(black_box(prefix_scan(&rocks)), 100))
     });
+    group.finish();
+
+    let mut group = workload_group(c, "cross_column_commit");
     RECORDED.bench(&mut group, "cross_column_commit", "strata_etcd", 1, |iters| {
         timed(iters, |n| cross_column_commit(&etcd, n))
     });
@@ -202,6 +210,16 @@ fn benches(c: &mut Criterion) {
         timed(iters, |n| cross_column_commit(&rocks, n))
     });
     group.finish();
+}
+
+/// A criterion group for one workload, sampled as every group here is.
+fn workload_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut group = c.benchmark_group(name);
+    group.sample_size(SAMPLES).warm_up_time(Duration::from_millis(500));
+    group
 }
 
 fn main() {
