@@ -47,8 +47,11 @@ pub enum DevError {
         #[source]
         source: std::io::Error,
     },
-    /// A member did not accept connections in time.
-    #[error("etcd member {member} did not accept connections within {timeout:?}; its log: {log}")]
+    /// A member did not accept connections, or learn of a leader, in time.
+    #[error(
+        "etcd member {member} did not accept connections or learn of a leader within \
+         {timeout:?}; its log: {log}"
+    )]
     NotReady {
         /// The member.
         member: usize,
@@ -83,8 +86,7 @@ fn free_port() -> std::io::Result<SocketAddr> {
 
 impl Cluster {
     /// Starts a cluster of `size` members with their data under `dir` (created if missing), and
-    /// waits until every member accepts client connections (a leader is elected within an
-    /// election timeout of that; the first request waits for it).
+    /// waits until every member accepts client connections and knows the elected leader.
     ///
     /// # Errors
     ///
@@ -114,7 +116,42 @@ impl Cluster {
         for member in 0..size {
             cluster.wait_listening(member)?;
         }
+        cluster.wait_for_leader()?;
         Ok(cluster)
+    }
+
+    /// Waits until every running member knows the cluster's leader.
+    fn wait_for_leader(&self) -> Result<(), DevError> {
+        let io = |source| DevError::Io { member: 0, source };
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io)?;
+        let started = Instant::now();
+        for (member, m) in self.members.iter().enumerate() {
+            if m.process.is_none() {
+                continue;
+            }
+            let endpoint = format!("http://{}", m.client);
+            let led = runtime.block_on(async {
+                while started.elapsed() < START_TIMEOUT {
+                    if let Ok(mut client) = etcd_client::Client::connect([&endpoint], None).await
+                        && let Ok(status) = client.status().await
+                        && status.leader() != 0
+                    {
+                        return true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                false
+            });
+            if !led {
+                return Err(DevError::NotReady {
+                    member,
+                    timeout: START_TIMEOUT,
+                    log: m.log.display().to_string(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The client URLs of every member.
@@ -154,6 +191,16 @@ impl Cluster {
         self.kill(member);
         self.spawn(member, "existing")?;
         self.wait_listening(member)
+    }
+
+    /// Waits until every running member knows a leader (after restarts, say), or the start
+    /// timeout passes.
+    ///
+    /// # Errors
+    ///
+    /// [`DevError::NotReady`] when a member has no leader in time (no quorum).
+    pub fn wait_until_led(&self) -> Result<(), DevError> {
+        self.wait_for_leader()
     }
 
     /// Whether member `member` is running.
