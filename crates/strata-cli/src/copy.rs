@@ -6,25 +6,28 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use strata::Column;
 use strata::copy::{self, ColumnSummary, CopyError, CopyOptions, CopyProgress};
+use strata::etcd::{EtcdDb, EtcdSnapshot};
 use strata::rocksdb::{RocksConfig, RocksDb};
+use strata::{Column, Database, Either};
 
 use crate::error::CliError;
+use crate::location::{AnyDb, Location};
 use crate::output::{Output, table_text};
 
 /// `strata copy --help`'s exit codes.
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes: 0 success (copied, and the verification passed), 1 internal error (a read or a write
 failed part-way: delete DST and copy again), 2 usage error, 3 SRC cannot be opened (missing, not a
-Strata database, damaged) or DST cannot be created, 4 DST exists and is not an empty directory,
-or the directory it would be created in does not exist, 5 the verification found the copy differs
+Strata database, damaged, a cluster unreachable or refusing the login) or DST cannot be created,
+4 DST exists and is not an empty directory, or the directory it would be created in does not
+exist, or DST is an etcd root with keys under it, or a location is malformed, 5 the verification found the copy differs
 from SRC (delete DST and copy again, from a source nothing writes to), or SRC holds column
 families whose names Strata cannot read (nothing is copied).";
 
 /// The source opened read-only with every column on disk, and the column families it has that
 /// are not valid Strata column names (which no Strata handle can read, so they are not copied).
-fn open_source(path: &Path) -> Result<(RocksDb, Vec<Column>, Vec<String>), CliError> {
+fn open_source_dir(path: &Path) -> Result<(RocksDb, Vec<Column>, Vec<String>), CliError> {
     let config = RocksConfig::new(path);
     // Opened with no columns, every family on disk is undeclared: their names, and the prefix
     // lengths Strata's registry records for them, without writing a byte.
@@ -46,8 +49,49 @@ fn open_source(path: &Path) -> Result<(RocksDb, Vec<Column>, Vec<String>), CliEr
     Ok((RocksDb::open_read_only(&config, &columns)?, columns, invalid))
 }
 
-/// Refuses a destination that holds anything, or whose parent directory does not exist.
-fn check_target(dst: &Path) -> Result<(), CliError> {
+/// The source with every column it records: a directory opened read-only (one snapshot), or a
+/// root on etcd (read at one pinned revision, see [`copy`]).
+fn open_source(src: &Location) -> Result<(AnyDb, Vec<Column>), CliError> {
+    match src {
+        Location::Dir(path) => {
+            let (source, columns, not_copied) = open_source_dir(path)?;
+            if !not_copied.is_empty() {
+                // A copy without them would not be the database: refuse rather than report
+                // success.
+                return Err(CliError::Verification(format!(
+                    "`{}` holds column families whose names are not valid Strata column names \
+                     ({}); Strata cannot read them, so a copy would leave them out: nothing was \
+                     copied",
+                    path.display(),
+                    not_copied.join(", ")
+                )));
+            }
+            Ok((Either::Left(source), columns))
+        }
+        Location::Etcd { .. } => {
+            let source = src.open_existing()?;
+            let columns = source.columns();
+            Ok((source, columns))
+        }
+    }
+}
+
+/// Refuses a destination that holds anything: a directory that is not empty (or whose parent
+/// does not exist), a root on etcd with any key under it.
+fn check_target(dst: &Location) -> Result<(), CliError> {
+    match dst {
+        Location::Dir(path) => check_target_dir(path),
+        Location::Etcd { endpoints, root } => {
+            let probe = EtcdDb::open(&Location::etcd_config(endpoints, root)?, &[])?;
+            match probe.stored_keys()? {
+                0 => Ok(()),
+                keys => Err(CliError::CopyRootNotEmpty { location: dst.to_string(), keys }),
+            }
+        }
+    }
+}
+
+fn check_target_dir(dst: &Path) -> Result<(), CliError> {
     match dst.symlink_metadata() {
         Ok(meta) => {
             let empty = meta.is_dir()
@@ -66,6 +110,43 @@ fn check_target(dst: &Path) -> Result<(), CliError> {
     }
 }
 
+/// The new database at `dst` with `columns`, and the batches it takes: etcd's are bounded by
+/// the cluster's limits on a transaction (operations, request bytes), with room for the keys'
+/// prefixes and each operation's framing.
+fn create_target(dst: &Location, columns: &[Column]) -> Result<(AnyDb, CopyOptions), CliError> {
+    match dst {
+        Location::Dir(path) => Ok((
+            Either::Left(RocksDb::open(&RocksConfig::new(path), columns)?),
+            CopyOptions::default(),
+        )),
+        Location::Etcd { endpoints, root } => {
+            let db = EtcdDb::open(&Location::etcd_config(endpoints, root)?, columns)?;
+            let options = db.copy_options();
+            Ok((Either::Right(db), options))
+        }
+    }
+}
+
+/// The copy as it now is, opened again to be re-read.
+fn reopen_target(dst: &Location, columns: &[Column]) -> Result<AnyDb, CliError> {
+    match dst {
+        Location::Dir(path) => {
+            Ok(Either::Left(RocksDb::open_read_only(&RocksConfig::new(path), columns)?))
+        }
+        Location::Etcd { endpoints, root } => {
+            Ok(Either::Right(EtcdDb::open(&Location::etcd_config(endpoints, root)?, columns)?))
+        }
+    }
+}
+
+/// Entries each column is expected to hold: RocksDB's estimate, or etcd's exact count.
+fn estimate(source: &AnyDb, column: Column) -> Result<u64, CliError> {
+    Ok(match source {
+        Either::Left(rocks) => rocks.property(column, "rocksdb.estimate-num-keys")?.unwrap_or(0),
+        Either::Right(etcd) => etcd.count_entries(column)?,
+    })
+}
+
 /// A bar over the entries to copy (RocksDB's estimate, corrected as each column completes),
 /// hidden under `--json`.
 fn progress_bar(total: u64, out: &Output) -> ProgressBar {
@@ -81,57 +162,53 @@ fn progress_bar(total: u64, out: &Output) -> ProgressBar {
     bar
 }
 
-/// Copies the database in `src` into a new database in `dst` and verifies it.
-pub(crate) fn copy(src: &Path, dst: &Path, out: &Output) -> Result<(), CliError> {
+/// Copies the database at `src` into a new database at `dst` and verifies it.
+///
+/// A directory source is opened read-only, one snapshot; an etcd source is read through an
+/// [`EtcdSnapshot`] pinned at one revision, so every column comes from the same moment there too.
+pub(crate) fn copy(src: &Location, dst: &Location, out: &Output) -> Result<(), CliError> {
     check_target(dst)?;
-    let (source, columns, not_copied) = open_source(src)?;
-    if !not_copied.is_empty() {
-        // A copy without them would not be the database: refuse rather than report success.
-        return Err(CliError::Verification(format!(
-            "`{}` holds column families whose names are not valid Strata column names ({}); \
-             Strata cannot read them, so a copy would leave them out: nothing was copied",
-            src.display(),
-            not_copied.join(", ")
-        )));
-    }
-    let incomplete = |error| CliError::CopyIncomplete { dst: dst.to_owned(), error };
+    let (source, columns) = open_source(src)?;
+    let reader: Either<&RocksDb, EtcdSnapshot<'_>> = match &source {
+        Either::Left(rocks) => Either::Left(rocks),
+        Either::Right(etcd) => Either::Right(EtcdSnapshot::new(etcd)?),
+    };
+    let incomplete = |error| CliError::CopyIncomplete { dst: dst.to_string(), error };
 
     // The copy: the new database gets the same columns and prefix lengths.
-    let target = RocksDb::open(&RocksConfig::new(dst), &columns)?;
+    let (target, options) = create_target(dst, &columns)?;
     let mut expected = Vec::with_capacity(columns.len());
     for column in &columns {
-        expected.push(source.property(*column, "rocksdb.estimate-num-keys")?.unwrap_or(0));
+        expected.push(estimate(&source, *column)?);
     }
     let bar = progress_bar(expected.iter().sum(), out);
     let mut copied = vec![0_u64; columns.len()];
-    let report = copy::copy(&source, &target, &columns, &CopyOptions::default(), |progress| {
+    let report = copy::copy(&reader, &target, &columns, &options, |progress| {
         track(&bar, &columns, &mut expected, &mut copied, progress);
     })
     .map_err(incomplete)?;
     bar.finish_and_clear();
     drop(target);
 
-    // The verification pass: both sides re-read, the copy as it is on disk.
+    // The verification pass: both sides re-read, the copy as it is stored.
     let spinner = if out.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
     spinner.set_message("verifying: re-reading the source and the copy");
     spinner.enable_steady_tick(Duration::from_millis(100));
-    let target = RocksDb::open_read_only(&RocksConfig::new(dst), &columns)?;
-    let verified = copy::verify(&source, &target, &columns);
+    let target = reopen_target(dst, &columns)?;
+    let verified = copy::verify(&reader, &target, &columns);
     spinner.finish_and_clear();
     let summaries = match verified {
         Ok(summaries) if summaries == report.columns => summaries,
         Ok(_) => {
             return Err(CliError::Verification(format!(
-                "the source changed while it was copied, so `{}` is not one snapshot of it: \
-                 delete it and copy again while nothing writes to the source",
-                dst.display()
+                "the source changed while it was copied, so {dst} is not one snapshot of it: \
+                 delete it and copy again while nothing writes to the source"
             )));
         }
         Err(error @ CopyError::Mismatch { .. }) => {
             return Err(CliError::Verification(format!(
-                "{error}. `{}` is not a faithful copy: delete it and copy again, from a source \
-                 nothing writes to",
-                dst.display()
+                "{error}. {dst} is not a faithful copy: delete it and copy again, from a source \
+                 nothing writes to"
             )));
         }
         Err(error) => return Err(incomplete(error)),
@@ -163,8 +240,8 @@ fn track(
 
 /// The report: per column entries, bytes and hash, as a table or JSON.
 fn print(
-    src: &Path,
-    dst: &Path,
+    src: &Location,
+    dst: &Location,
     columns: &[Column],
     summaries: &[ColumnSummary],
     batches: u64,
@@ -186,8 +263,8 @@ fn print(
         })
         .collect();
     let json = json!({
-        "source": src.display().to_string(),
-        "destination": dst.display().to_string(),
+        "source": src.to_string(),
+        "destination": dst.to_string(),
         "columns": rows,
         "entries": entries,
         "bytes": bytes,
@@ -208,11 +285,9 @@ fn print(
         .collect();
     let table = table_text(&["column", "entries", "bytes", "hash (BLAKE3)"], &cells);
     let mut text = format!(
-        "copied {} column(s), {entries} entries ({bytes} bytes of keys and values), from {} to {} \
-         in {batches} batch(es)\n{table}\n",
+        "copied {} column(s), {entries} entries ({bytes} bytes of keys and values), from {src} to \
+         {dst} in {batches} batch(es)\n{table}\n",
         summaries.len(),
-        src.display(),
-        dst.display(),
     );
     text.push_str(
         "verification passed: every column has the same entries, bytes and hash in the source \

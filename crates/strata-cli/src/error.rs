@@ -10,6 +10,29 @@ pub(crate) enum CliError {
     /// The database could not be opened.
     #[error(transparent)]
     Open(#[from] OpenError),
+    /// The database on etcd could not be opened.
+    #[error(transparent)]
+    EtcdOpen(#[from] strata::etcd::OpenError),
+    /// A database location (`etcd://…`, `--etcd`, `--root`, `STRATA_ETCD_USER`) is malformed.
+    #[error("`{input}` is not a valid database location: {reason}")]
+    BadLocation {
+        /// The argument as given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `copy` was pointed at an etcd root that holds keys.
+    #[error(
+        "{location} holds {keys} key(s): a copy creates a new database, so give a root nothing is \
+         stored under (if an earlier copy was interrupted there, delete its keys, e.g. `etcdctl \
+         del --prefix` on the root, and copy again)"
+    )]
+    CopyRootNotEmpty {
+        /// The destination.
+        location: String,
+        /// The keys stored under it.
+        keys: u64,
+    },
     /// A migration cannot run, or failed (what it committed stays; running it again resumes).
     #[error(transparent)]
     Migrate(#[from] strata::migrate::MigrateError),
@@ -151,10 +174,10 @@ pub(crate) enum CliError {
     #[error("`{}` does not exist: create it first, a copy creates only its own directory", .0.display())]
     CopyParentMissing(PathBuf),
     /// A copy failed part-way: the destination holds part of it, which a new copy refuses.
-    #[error("the copy to `{}` did not finish: delete `{}` and copy again", .dst.display(), .dst.display())]
+    #[error("the copy to {dst} did not finish: delete what it wrote there and copy again")]
     CopyIncomplete {
-        /// The destination.
-        dst: PathBuf,
+        /// The destination (a directory, or `etcd://…/ROOT`).
+        dst: String,
         /// What failed.
         #[source]
         error: strata::copy::CopyError,
@@ -192,6 +215,7 @@ impl CliError {
         match self {
             // Cannot be opened, or this build cannot migrate it: newer, or no path of steps.
             Self::Open(_)
+            | Self::EtcdOpen(_)
             | Self::Migrate(
                 MigrateError::Version(_)
                 | MigrateError::NoStep { .. }
@@ -206,6 +230,8 @@ impl CliError {
             | Self::ExportTargetNotEmpty(_)
             | Self::NotAStoreEntry { .. }
             | Self::CopyTargetNotEmpty(_)
+            | Self::CopyRootNotEmpty { .. }
+            | Self::BadLocation { .. }
             | Self::CopyParentMissing(_)
             | Self::BadAuthor { .. }
             | Self::Views(ViewError::InvalidName { .. })

@@ -1,21 +1,28 @@
-//! The inspector: `stats`, `scan`, `get`, `check`, `checkpoint`, `compact` on any Strata database.
+//! The inspector: `stats`, `scan`, `get`, `check` on any Strata database, in a directory or on
+//! etcd; `checkpoint` and `compact` on a directory.
 
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use strata::rocksdb::{RocksConfig, RocksDb};
-use strata::{Column, Database, KeyRange, ReadLayer, Store};
+use strata::{Column, Database, Either, KeyRange, ReadLayer, Store};
 
 use crate::error::{CliError, parse_hex};
+use crate::location::{AnyDb, Location};
 use crate::output::{Output, Row};
 use crate::schema;
 
-/// Opens an existing database with the columns recorded in it.
+/// Opens an existing database in a directory with the columns recorded in it.
 pub(crate) fn open(path: &Path) -> Result<Store<RocksDb>, CliError> {
     Ok(Store::new(RocksDb::open_existing(&RocksConfig::new(path))?))
 }
 
-fn column(store: &Store<RocksDb>, name: &str) -> Result<Column, CliError> {
+/// Opens an existing database, in a directory or on etcd, with the columns recorded in it.
+fn open_any(location: &Location) -> Result<Store<AnyDb>, CliError> {
+    Ok(Store::new(location.open_existing()?))
+}
+
+fn column<D: Database>(store: &Store<D>, name: &str) -> Result<Column, CliError> {
     let columns = store.db().columns();
     columns.iter().copied().find(|c| c.name() == name).ok_or_else(|| CliError::UnknownColumn {
         name: name.to_owned(),
@@ -23,18 +30,26 @@ fn column(store: &Store<RocksDb>, name: &str) -> Result<Column, CliError> {
     })
 }
 
-/// Per column: approximate keys and bytes.
-pub(crate) fn stats(path: &Path, out: &Output) -> Result<(), CliError> {
-    let store = open(path)?;
+/// Per column: keys and bytes (RocksDB's estimates), or keys (etcd's exact count).
+pub(crate) fn stats(location: &Location, out: &Output) -> Result<(), CliError> {
+    let store = open_any(location)?;
     let db = store.db();
     let mut rows = Vec::new();
     for column in db.columns() {
-        let keys = db.property(column, "rocksdb.estimate-num-keys")?.unwrap_or(0);
-        let tables = db.property(column, "rocksdb.total-sst-files-size")?.unwrap_or(0);
-        let memtables = db.property(column, "rocksdb.cur-size-all-mem-tables")?.unwrap_or(0);
         let prefix = column.prefix_len().map_or_else(|| "-".to_owned(), |len| len.to_string());
         let schema = schema::owner(column.name());
-        rows.push(Row::stats(column.name(), schema, &prefix, keys, tables + memtables));
+        let (keys, bytes) = match db {
+            Either::Left(rocks) => {
+                let keys = rocks.property(column, "rocksdb.estimate-num-keys")?.unwrap_or(0);
+                let tables = rocks.property(column, "rocksdb.total-sst-files-size")?.unwrap_or(0);
+                let memtables =
+                    rocks.property(column, "rocksdb.cur-size-all-mem-tables")?.unwrap_or(0);
+                (keys, Some(tables + memtables))
+            }
+            // etcd counts a range's keys exactly; its sizes are per cluster, not per range.
+            Either::Right(etcd) => (etcd.count_entries(column)?, None),
+        };
+        rows.push(Row::stats(column.name(), schema, &prefix, keys, bytes));
     }
     // The versions the database records (databases written before versions were recorded
     // have none).
@@ -43,7 +58,11 @@ pub(crate) fn stats(path: &Path, out: &Output) -> Result<(), CliError> {
     } else {
         None
     };
-    out.stats(&rows, db.undeclared_columns(), recorded.as_ref());
+    let undeclared = match db {
+        Either::Left(rocks) => rocks.undeclared_columns(),
+        Either::Right(_) => &[],
+    };
+    out.stats(&rows, undeclared, recorded.as_ref());
     Ok(())
 }
 
@@ -69,8 +88,8 @@ fn bound(hex: Option<&str>) -> Result<Option<Vec<u8>>, CliError> {
 }
 
 /// Prints the entries of a column within a range.
-pub(crate) fn scan(path: &Path, args: &ScanArgs<'_>, out: &Output) -> Result<(), CliError> {
-    let store = open(path)?;
+pub(crate) fn scan(location: &Location, args: &ScanArgs<'_>, out: &Output) -> Result<(), CliError> {
+    let store = open_any(location)?;
     let column = column(&store, args.column)?;
     // A prefix longer than the column's keys could match nothing; `--from`/`--to` may be any
     // bytes (a key followed by 00 is a fine lower bound).
@@ -106,12 +125,12 @@ pub(crate) fn scan(path: &Path, args: &ScanArgs<'_>, out: &Output) -> Result<(),
 
 /// Prints one entry.
 pub(crate) fn get(
-    path: &Path,
+    location: &Location,
     column_name: &str,
     key_hex: &str,
     out: &Output,
 ) -> Result<(), CliError> {
-    let store = open(path)?;
+    let store = open_any(location)?;
     let column = column(&store, column_name)?;
     let key = parse_hex(key_hex)?;
     schema::check_key(column_name, &key)?;
@@ -129,8 +148,8 @@ fn entry_row(column: &str, key: &[u8], value: &[u8]) -> Row {
 }
 
 /// Checks every entry of every known column: key length and decoding, value decoding.
-pub(crate) fn check(path: &Path, out: &Output) -> Result<(), CliError> {
-    let store = open(path)?;
+pub(crate) fn check(location: &Location, out: &Output) -> Result<(), CliError> {
+    let store = open_any(location)?;
     let columns = store.db().columns();
     let progress = if out.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
     if let Ok(style) =

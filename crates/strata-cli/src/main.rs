@@ -8,6 +8,7 @@ mod etcd;
 mod inspect;
 mod kv;
 mod ledger;
+mod location;
 mod log;
 mod migrate;
 mod output;
@@ -44,6 +45,8 @@ Examples:
   strata migrate --dry-run                      what migrating to this build's schemas would change
   strata migrate                                run the missing migration steps, resumably
   strata copy strata-data /backup/strata        copy every column from one snapshot, verified
+  strata copy strata-data etcd://127.0.0.1:2379/node-1   the same, into a root on etcd
+  strata stats --etcd 127.0.0.1:2379 --root node-1      inspect a database on etcd
   strata etcd-dev                               a local three-member etcd cluster to try Strata on
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened
@@ -100,17 +103,15 @@ enum Command {
     },
     /// Columns with approximate key counts and sizes.
     Stats {
-        /// Database directory.
-        #[arg(long, default_value = "strata-data")]
-        db: PathBuf,
+        #[command(flatten)]
+        at: At,
     },
     /// Entries of a column within a key range.
     Scan {
         /// Column name.
         column: String,
-        /// Database directory.
-        #[arg(long, default_value = "strata-data")]
-        db: PathBuf,
+        #[command(flatten)]
+        at: At,
         /// Only keys starting with these hex bytes.
         #[arg(long)]
         prefix: Option<String>,
@@ -133,15 +134,13 @@ enum Command {
         column: String,
         /// Key, in hex.
         key: String,
-        /// Database directory.
-        #[arg(long, default_value = "strata-data")]
-        db: PathBuf,
+        #[command(flatten)]
+        at: At,
     },
     /// Verify that every key has a length its column's schema allows and every value decodes.
     Check {
-        /// Database directory.
-        #[arg(long, default_value = "strata-data")]
-        db: PathBuf,
+        #[command(flatten)]
+        at: At,
     },
     /// Write a consistent copy of the database to a new directory.
     Checkpoint {
@@ -151,18 +150,21 @@ enum Command {
         #[arg(long, default_value = "strata-data")]
         db: PathBuf,
     },
-    /// Copy every column of the database in SRC into a new database in DST, from one snapshot
-    /// (SRC is opened read-only), then re-read both and compare each column's entries, bytes and
-    /// hash.
+    /// Copy every column of the database at SRC into a new database at DST, from one snapshot
+    /// (a directory is opened read-only; on etcd, every read is at one revision), then re-read
+    /// both and compare each column's entries, bytes and hash.
     ///
-    /// DST must not exist or be an empty directory; it gets the same columns and prefix lengths.
-    /// Writes go in atomic batches (at most 10 000 entries / 16 MiB each), the last one synced.
+    /// SRC and DST are directories, or roots on etcd written `etcd://HOST:PORT[,HOST:PORT…]/ROOT`
+    /// (credentials, if the cluster wants them: `STRATA_ETCD_USER=name:password`). DST must be a new
+    /// or empty directory, or a root nothing is stored under; it gets the same columns and prefix
+    /// lengths. Writes go in atomic batches (at most 10 000 entries / 16 MiB each; on etcd, within
+    /// the cluster's transaction limits), the last one synced.
     #[command(after_help = copy::EXIT_CODES)]
     Copy {
-        /// Database directory to copy.
-        src: PathBuf,
-        /// Directory to create the copy in (new or empty).
-        dst: PathBuf,
+        /// The database to copy: a directory, or etcd://HOST:PORT[,…]/ROOT.
+        src: String,
+        /// Where to create the copy: a new or empty directory, or an unused etcd root.
+        dst: String,
     },
     /// Bring every schema this build knows up to its version: run each schema's missing
     /// migration steps in order, in bounded batches that each commit their progress (a killed
@@ -239,6 +241,32 @@ enum Command {
         #[command(subcommand)]
         command: Option<ViewsCommand>,
     },
+}
+
+/// Where an inspector command's database is: a directory, or a root on etcd.
+#[derive(clap::Args)]
+struct At {
+    /// Database directory.
+    #[arg(long, default_value = "strata-data")]
+    db: PathBuf,
+    /// Read a database on etcd instead: the cluster's endpoints, HOST:PORT or URLs,
+    /// comma-separated (credentials, if the cluster wants them: `STRATA_ETCD_USER=name:password`).
+    #[arg(long, value_name = "ENDPOINTS", requires = "root", conflicts_with = "db")]
+    etcd: Option<String>,
+    /// With --etcd: the root the database is stored under.
+    #[arg(long, value_name = "NAME", requires = "etcd")]
+    root: Option<String>,
+}
+
+impl At {
+    fn location(self) -> Result<location::Location, CliError> {
+        match (self.etcd, self.root) {
+            (Some(endpoints), Some(root)) => {
+                location::Location::etcd(location::endpoint_list(&endpoints), root)
+            }
+            _ => Ok(location::Location::Dir(self.db)),
+        }
+    }
 }
 
 /// `strata views …`: the views of `strata::views` in a database.
@@ -400,8 +428,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo { db, contexts, calls, reset } => {
             demo::run(&demo::DemoArgs { db, contexts, calls, reset }, &out)
         }
-        Command::Stats { db } => inspect::stats(&db, &out),
-        Command::Scan { column, db, prefix, from, to, reverse, limit } => {
+        Command::Stats { at } => inspect::stats(&at.location()?, &out),
+        Command::Scan { column, at, prefix, from, to, reverse, limit } => {
             let args = inspect::ScanArgs {
                 column: &column,
                 prefix: prefix.as_deref(),
@@ -410,12 +438,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 reverse,
                 limit,
             };
-            inspect::scan(&db, &args, &out)
+            inspect::scan(&at.location()?, &args, &out)
         }
-        Command::Get { column, key, db } => inspect::get(&db, &column, &key, &out),
-        Command::Check { db } => inspect::check(&db, &out),
+        Command::Get { column, key, at } => inspect::get(&at.location()?, &column, &key, &out),
+        Command::Check { at } => inspect::check(&at.location()?, &out),
         Command::Checkpoint { dir, db } => inspect::checkpoint(&db, &dir, &out),
-        Command::Copy { src, dst } => copy::copy(&src, &dst, &out),
+        Command::Copy { src, dst } => {
+            copy::copy(&location::Location::parse(&src)?, &location::Location::parse(&dst)?, &out)
+        }
         Command::EtcdDev { dir, members } => etcd::dev(&dir, members, &out),
         Command::Migrate { db, dry_run } => {
             migrate::migrate(&db, dry_run, !out.json).map(|(text, json)| out.done(&text, &json))

@@ -32,13 +32,14 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    /// A column's statistics, with the schema that owns it if one does.
+    /// A column's statistics, with the schema that owns it if one does; `bytes` is `None` where
+    /// the backend has no per-column size (etcd).
     pub(crate) fn stats(
         column: &str,
         schema: Option<&str>,
         prefix: &str,
         keys: u64,
-        bytes: u64,
+        bytes: Option<u64>,
     ) -> Self {
         Self {
             cells: vec![
@@ -46,7 +47,7 @@ impl Row {
                 schema.unwrap_or("-").to_owned(),
                 prefix.to_owned(),
                 keys.to_string(),
-                human_bytes(bytes),
+                bytes.map_or_else(|| "-".to_owned(), human_bytes),
             ],
             json: json!({ "column": column, "schema": schema, "prefix_len": prefix, "approximate_keys": keys, "approximate_bytes": bytes }),
         }

@@ -10,6 +10,7 @@ use crate::error::StorageResult as Result;
 use crate::range::KeyRange;
 use crate::transaction::Transaction;
 use crate::value::Slice;
+use either::Either;
 
 /// How durable a commit is when it returns.
 ///
@@ -181,3 +182,113 @@ macro_rules! forward_database {
 }
 
 forward_database!(&D, std::sync::Arc<D>);
+
+/// One of two cursors: what [`Either`]'s database hands out.
+macro_rules! either_cursor {
+    ($self:ident, $cursor:ident => $call:expr) => {
+        match $self {
+            Either::Left($cursor) => $call,
+            Either::Right($cursor) => $call,
+        }
+    };
+}
+
+/// One of two databases chosen at run time — a directory or a cluster, say, picked by
+/// configuration — is a database: every call goes to the one it holds.
+///
+/// ```
+/// use strata_core::{Column, Database, Either, MemoryDb};
+///
+/// const C: Column = Column::new("c");
+/// let db: Either<MemoryDb, MemoryDb> = Either::Right(MemoryDb::new([C]));
+/// db.put(C, b"k", b"v")?;
+/// assert_eq!(db.get(C, b"k")?.as_deref(), Some(&b"v"[..]));
+/// # Ok::<(), strata_core::StorageError>(())
+/// ```
+impl<L: Database, R: Database> Database for Either<L, R> {
+    type Cursor<'a>
+        = Either<L::Cursor<'a>, R::Cursor<'a>>
+    where
+        Self: 'a;
+
+    fn columns(&self) -> Vec<Column> {
+        either_cursor!(self, db => db.columns())
+    }
+
+    fn has(&self, column: Column, key: &[u8]) -> Result<bool> {
+        either_cursor!(self, db => db.has(column, key))
+    }
+
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
+        either_cursor!(self, db => db.get(column, key))
+    }
+
+    fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
+        either_cursor!(self, db => db.get_many(column, keys))
+    }
+
+    fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()> {
+        either_cursor!(self, db => db.put(column, key, value))
+    }
+
+    fn delete(&self, column: Column, key: &[u8]) -> Result<()> {
+        either_cursor!(self, db => db.delete(column, key))
+    }
+
+    fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
+        match self {
+            Either::Left(db) => db.cursor(column, range).map(Either::Left),
+            Either::Right(db) => db.cursor(column, range).map(Either::Right),
+        }
+    }
+
+    fn apply(&self, transaction: &Transaction) -> Result<()> {
+        either_cursor!(self, db => db.apply(transaction))
+    }
+
+    fn apply_durable(&self, transaction: &Transaction, durability: Durability) -> Result<()> {
+        either_cursor!(self, db => db.apply_durable(transaction, durability))
+    }
+}
+
+impl<A: Cursor, B: Cursor> Cursor for Either<A, B> {
+    fn seek(&mut self, key: &[u8]) {
+        either_cursor!(self, cursor => cursor.seek(key));
+    }
+
+    fn seek_for_prev(&mut self, key: &[u8]) {
+        either_cursor!(self, cursor => cursor.seek_for_prev(key));
+    }
+
+    fn seek_to_first(&mut self) {
+        either_cursor!(self, cursor => cursor.seek_to_first());
+    }
+
+    fn seek_to_last(&mut self) {
+        either_cursor!(self, cursor => cursor.seek_to_last());
+    }
+
+    fn next(&mut self) {
+        either_cursor!(self, cursor => cursor.next());
+    }
+
+    fn prev(&mut self) {
+        either_cursor!(self, cursor => cursor.prev());
+    }
+
+    fn key(&self) -> Option<&[u8]> {
+        either_cursor!(self, cursor => cursor.key())
+    }
+
+    fn value(&self) -> Option<&[u8]> {
+        either_cursor!(self, cursor => cursor.value())
+    }
+
+    fn item(&self) -> Option<(&[u8], &[u8])> {
+        either_cursor!(self, cursor => cursor.item())
+    }
+
+    fn status(&self) -> Result<()> {
+        either_cursor!(self, cursor => cursor.status())
+    }
+}

@@ -71,6 +71,8 @@ pub mod versions;
 
 pub use column::Column;
 pub use database::{Cursor, Database, Durability};
+/// One of two values: as a database, one of two databases chosen at run time.
+pub use either::Either;
 pub use error::{DecodeError, EncodeError, Error, KeyError, Result, StorageError, StorageResult};
 pub use handle::Handle;
 pub use iter::{RawEntry, Structured, Unstructured};

@@ -3,7 +3,10 @@
 use std::future::Future;
 use std::sync::mpsc;
 
-use etcd_client::{Client, GetOptions, KvClient, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse};
+use etcd_client::{
+    Client, Compare, CompareOp, GetOptions, KvClient, SortOrder, SortTarget, Txn, TxnOp,
+    TxnOpResponse,
+};
 use strata_core::{
     Column, Database, Durability, KeyRange, Op, Slice, StorageError, StorageResult as Result,
     Transaction,
@@ -13,6 +16,7 @@ use tokio::runtime::{Handle, Runtime};
 use crate::config::EtcdConfig;
 use crate::cursor::{EtcdCursor, Page, Pages};
 use crate::error::{EtcdError, TxnLimit};
+use crate::registry;
 
 /// Bytes a request spends on each operation besides its key and value (protobuf framing, the
 /// operation's fields), counted against `--max-request-bytes` with a margin.
@@ -31,7 +35,8 @@ pub enum OpenError {
     /// The backend's runtime could not be started.
     #[error("starting the etcd backend's runtime failed: {0}")]
     Runtime(#[source] std::io::Error),
-    /// The cluster could not be reached, or refused the login.
+    /// The cluster could not be reached, refused the login, or failed reading or writing the
+    /// column registry.
     #[error("cannot open the database on etcd at {endpoints}: {source}")]
     Connect {
         /// The endpoints tried.
@@ -39,6 +44,33 @@ pub enum OpenError {
         /// What failed.
         #[source]
         source: EtcdError,
+    },
+    /// A column is declared with another prefix length than the one recorded for it.
+    #[error(
+        "column `{column}` is recorded with prefix length {recorded:?} but declared with \
+         {declared:?}"
+    )]
+    PrefixMismatch {
+        /// The column.
+        column: String,
+        /// The prefix length in the root's registry.
+        recorded: Option<usize>,
+        /// The prefix length declared now.
+        declared: Option<usize>,
+    },
+    /// A record of the root's column registry is not one this build reads.
+    #[error("the column registry of root `{root}` is unreadable: {reason}")]
+    Registry {
+        /// The root.
+        root: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// [`EtcdDb::open_existing`] found no columns recorded under the root.
+    #[error("no Strata database is stored under root `{root}` (its column registry is empty)")]
+    Missing {
+        /// The root.
+        root: String,
     },
 }
 
@@ -82,6 +114,11 @@ fn column_prefix(root: &[u8], column: Column) -> Vec<u8> {
     prefix
 }
 
+/// The root of `config`, as text for messages.
+fn root_text(config: &EtcdConfig) -> String {
+    String::from_utf8_lossy(&config.root).into_owned()
+}
+
 /// The first key after every key starting with `prefix` (which ends in `0x00`).
 fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
@@ -120,12 +157,16 @@ impl EtcdDb {
         let connect = {
             let endpoints = config.endpoints.clone();
             let options = config.options.clone();
+            let (start, end) = registry::range(&config.root);
             move || {
                 let (endpoints, options) = (endpoints.clone(), options.clone());
+                let (start, end) = (start.clone(), end.clone());
                 async move {
                     let mut client = Client::connect(endpoints, Some(options)).await?;
-                    // One read, so that an unreachable cluster or a refused login fails the open.
-                    client.get(vec![0], Some(GetOptions::new().with_count_only())).await?;
+                    // One read within the root (all a user may be allowed to read), so that an
+                    // unreachable cluster or a refused login fails the open.
+                    let options = GetOptions::new().with_range(end).with_count_only();
+                    client.get(start, Some(options)).await?;
                     Ok::<_, etcd_client::Error>(client)
                 }
             }
@@ -134,13 +175,179 @@ impl EtcdDb {
             run(&handle, config.request_timeout, false, None, connect).map_err(|source| {
                 OpenError::Connect { endpoints: config.endpoints.join(","), source }
             })?;
-        Ok(Self {
+        let db = Self {
             runtime: Some(runtime),
             handle,
             client,
             config: config.clone(),
             columns: declared,
+        };
+        db.register()?;
+        Ok(db)
+    }
+
+    /// Opens the database under the root of `config` with every column recorded in its
+    /// registry, with the recorded prefix lengths: how tools open a database without knowing
+    /// its schema. Column names read from the cluster live as long as the process (they are
+    /// leaked once per open), as `RocksDb::open_existing`'s do.
+    ///
+    /// # Errors
+    ///
+    /// As [`EtcdDb::open`], and [`OpenError::Missing`] when nothing is recorded under the root.
+    pub fn open_existing(config: &EtcdConfig) -> std::result::Result<Self, OpenError> {
+        let mut db = Self::open(config, &[])?;
+        let recorded = db.read_registry()?;
+        if recorded.is_empty() {
+            return Err(OpenError::Missing { root: root_text(config) });
+        }
+        // The registry's range read is sorted by name, as `columns` must be.
+        db.columns = recorded
+            .into_iter()
+            .map(|(name, prefix_len)| {
+                let name: &'static str = Box::leak(name.into_boxed_str());
+                let column = prefix_len
+                    .map_or(Column::new(name), |len| Column::new(name).with_prefix_len(len));
+                (column, column_prefix(&config.root, column))
+            })
+            .collect();
+        Ok(db)
+    }
+
+    /// The columns recorded in the root's registry, with their prefix lengths, sorted by name.
+    ///
+    /// # Errors
+    ///
+    /// The cluster failing, or an unreadable record.
+    pub fn recorded_columns(&self) -> std::result::Result<Vec<(String, Option<usize>)>, OpenError> {
+        self.read_registry()
+    }
+
+    /// How many keys are stored under the root, registry records included: zero for a root no
+    /// database has been opened under.
+    ///
+    /// # Errors
+    ///
+    /// The cluster failing.
+    pub fn stored_keys(&self) -> Result<u64> {
+        let (start, end) = registry::root_range(&self.config.root);
+        self.count(start, end)
+    }
+
+    /// Batches for [`copy`](strata_core::copy::copy) into this database: each within the
+    /// cluster's limits on one transaction, counting the keys' prefixes and each operation's
+    /// framing as `apply` does (an entry larger than a request on its own still fails, as
+    /// [`EtcdError::TooLarge`]).
+    pub fn copy_options(&self) -> strata_core::copy::CopyOptions {
+        let longest_prefix = self.columns.iter().map(|(_, prefix)| prefix.len()).max().unwrap_or(0);
+        let ops = self.config.max_txn_ops.max(1);
+        let framing = ops * (OP_OVERHEAD + longest_prefix);
+        strata_core::copy::CopyOptions::default()
+            .with_batch_keys(ops)
+            .with_batch_bytes(self.config.max_request_bytes.saturating_sub(framing).max(1))
+    }
+
+    /// How many entries `column` holds (an exact count, made by the cluster).
+    ///
+    /// # Errors
+    ///
+    /// An unknown column, or the cluster failing.
+    pub fn count_entries(&self, column: Column) -> Result<u64> {
+        let prefix = self.prefix(column)?;
+        self.count(prefix.to_vec(), prefix_end(prefix))
+    }
+
+    /// The keys in `[start, end)`, counted by the cluster.
+    fn count(&self, start: Vec<u8>, end: Vec<u8>) -> Result<u64> {
+        let response =
+            self.call(false, None, move |mut kv| {
+                let (start, end) = (start.clone(), end.clone());
+                async move {
+                    kv.get(start, Some(GetOptions::new().with_range(end).with_count_only())).await
+                }
+            })?;
+        Ok(u64::try_from(response.count()).unwrap_or_default())
+    }
+
+    /// Every record of the root's registry.
+    fn read_registry(&self) -> std::result::Result<Vec<(String, Option<usize>)>, OpenError> {
+        let root = self.config.root.clone();
+        let (start, end) = registry::range(&root);
+        let mut response = self
+            .request(false, None, move |mut kv| {
+                let (start, end) = (start.clone(), end.clone());
+                async move { kv.get(start, Some(GetOptions::new().with_range(end))).await }
+            })
+            .map_err(|source| self.connect_error(source))?;
+        response
+            .take_kvs()
+            .iter()
+            .map(|entry| registry::decode(&root, entry.key(), entry.value()))
+            .collect::<std::result::Result<Vec<_>, String>>()
+            .map_err(|reason| OpenError::Registry { root: root_text(&self.config), reason })
+    }
+
+    /// Checks every declared column against the registry and records those it lacks. Each
+    /// record is written only if still absent, so two handles opening at once cannot record a
+    /// column with two prefix lengths: the loser reads the winner's records and checks again.
+    fn register(&self) -> std::result::Result<(), OpenError> {
+        for _attempt in 0..8 {
+            let recorded = self.read_registry()?;
+            let mut missing = Vec::new();
+            for (column, _) in &self.columns {
+                match recorded.iter().find(|(name, _)| name == column.name()) {
+                    Some((_, prefix_len)) if *prefix_len == column.prefix_len() => {}
+                    Some((_, prefix_len)) => {
+                        return Err(OpenError::PrefixMismatch {
+                            column: column.name().to_owned(),
+                            recorded: *prefix_len,
+                            declared: column.prefix_len(),
+                        });
+                    }
+                    None => missing.push(*column),
+                }
+            }
+            if missing.is_empty() {
+                return Ok(());
+            }
+            let mut lost = false;
+            // A compare and a put per column, within the cluster's operations per transaction.
+            for chunk in missing.chunks((self.config.max_txn_ops / 2).max(1)) {
+                let keys: Vec<Vec<u8>> =
+                    chunk.iter().map(|c| registry::key(&self.config.root, c.name())).collect();
+                let txn = Txn::new()
+                    .when(
+                        keys.iter()
+                            .map(|key| Compare::version(key.clone(), CompareOp::Equal, 0))
+                            .collect::<Vec<_>>(),
+                    )
+                    .and_then(
+                        keys.iter()
+                            .zip(chunk)
+                            .map(|(key, c)| {
+                                TxnOp::put(key.clone(), registry::encode(c.prefix_len()), None)
+                            })
+                            .collect::<Vec<_>>(),
+                    );
+                let response = self
+                    .request(true, None, move |mut kv| {
+                        let txn = txn.clone();
+                        async move { kv.txn(txn).await }
+                    })
+                    .map_err(|source| self.connect_error(source))?;
+                lost |= !response.succeeded();
+            }
+            if !lost {
+                return Ok(());
+            }
+        }
+        Err(OpenError::Registry {
+            root: root_text(&self.config),
+            reason: "other handles kept changing it while this one opened".to_owned(),
         })
+    }
+
+    fn connect_error(&self, source: EtcdError) -> OpenError {
+        OpenError::Connect { endpoints: self.config.endpoints.join(","), source }
     }
 
     /// The configuration it was opened with.
@@ -220,6 +427,68 @@ impl EtcdDb {
             async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
         })?;
         Ok(response.header().map_or(0, etcd_client::ResponseHeader::revision))
+    }
+
+    /// The value of `key` in `column`, now or at `revision`.
+    pub(crate) fn get_at(
+        &self,
+        column: Column,
+        key: &[u8],
+        revision: Option<i64>,
+    ) -> Result<Option<Slice<'_>>> {
+        let stored = [self.prefix(column)?, key].concat();
+        let options = revision.map(|revision| GetOptions::new().with_revision(revision));
+        let mut response = self.call(false, revision, move |mut kv| {
+            let (stored, options) = (stored.clone(), options.clone());
+            async move { kv.get(stored, options).await }
+        })?;
+        Ok(response
+            .take_kvs()
+            .into_iter()
+            .next()
+            .map(|entry| Slice::from(entry.into_key_value().1)))
+    }
+
+    /// The values of `keys` in `column`, now or at `revision`.
+    pub(crate) fn get_many_at(
+        &self,
+        column: Column,
+        keys: &[&[u8]],
+        revision: Option<i64>,
+    ) -> Result<Vec<Option<Slice<'_>>>> {
+        let prefix = self.prefix(column)?;
+        let mut values = Vec::with_capacity(keys.len());
+        // One transaction of gets per chunk: every key of a chunk read at one revision.
+        for chunk in keys.chunks(self.config.max_txn_ops.max(1)) {
+            let options = || revision.map(|revision| GetOptions::new().with_revision(revision));
+            let operations: Vec<TxnOp> =
+                chunk.iter().map(|key| TxnOp::get([prefix, key].concat(), options())).collect();
+            let txn = Txn::new().and_then(operations);
+            let response = self.call(false, revision, move |mut kv| {
+                let txn = txn.clone();
+                async move { kv.txn(txn).await }
+            })?;
+            for op in response.op_responses() {
+                values.push(match op {
+                    TxnOpResponse::Get(mut get) => {
+                        get.take_kvs().into_iter().next().map(|e| Slice::from(e.into_key_value().1))
+                    }
+                    _ => None,
+                });
+            }
+        }
+        Ok(values)
+    }
+
+    /// A cursor over `column` within `range` reading at `revision`.
+    pub(crate) fn cursor_at(
+        &self,
+        column: Column,
+        range: &KeyRange,
+        revision: i64,
+    ) -> Result<EtcdCursor<'_>> {
+        let prefix = self.prefix(column)?.to_vec();
+        Ok(EtcdCursor::new(self, prefix, range.clone(), revision))
     }
 
     fn commit(&self, transaction: &Transaction) -> Result<()> {
@@ -372,40 +641,11 @@ impl Database for EtcdDb {
     }
 
     fn get(&self, column: Column, key: &[u8]) -> Result<Option<Slice<'_>>> {
-        let stored = [self.prefix(column)?, key].concat();
-        let mut response = self.call(false, None, move |mut kv| {
-            let stored = stored.clone();
-            async move { kv.get(stored, None).await }
-        })?;
-        Ok(response
-            .take_kvs()
-            .into_iter()
-            .next()
-            .map(|entry| Slice::from(entry.into_key_value().1)))
+        self.get_at(column, key, None)
     }
 
     fn get_many(&self, column: Column, keys: &[&[u8]]) -> Result<Vec<Option<Slice<'_>>>> {
-        let prefix = self.prefix(column)?;
-        let mut values = Vec::with_capacity(keys.len());
-        // One transaction of gets per chunk: every key of a chunk read at one revision.
-        for chunk in keys.chunks(self.config.max_txn_ops.max(1)) {
-            let operations: Vec<TxnOp> =
-                chunk.iter().map(|key| TxnOp::get([prefix, key].concat(), None)).collect();
-            let txn = Txn::new().and_then(operations);
-            let response = self.call(false, None, move |mut kv| {
-                let txn = txn.clone();
-                async move { kv.txn(txn).await }
-            })?;
-            for op in response.op_responses() {
-                values.push(match op {
-                    TxnOpResponse::Get(mut get) => {
-                        get.take_kvs().into_iter().next().map(|e| Slice::from(e.into_key_value().1))
-                    }
-                    _ => None,
-                });
-            }
-        }
-        Ok(values)
+        self.get_many_at(column, keys, None)
     }
 
     fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<()> {
@@ -421,9 +661,7 @@ impl Database for EtcdDb {
     }
 
     fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
-        let prefix = self.prefix(column)?.to_vec();
-        let revision = self.revision()?;
-        Ok(EtcdCursor::new(self, prefix, range.clone(), revision))
+        self.cursor_at(column, range, self.revision()?)
     }
 
     fn apply(&self, transaction: &Transaction) -> Result<()> {

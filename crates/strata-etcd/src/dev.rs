@@ -78,6 +78,8 @@ struct Member {
 pub struct Cluster {
     members: Vec<Member>,
     token: String,
+    /// Flags given to every member besides the cluster's own.
+    extra: Vec<String>,
 }
 
 fn free_port() -> std::io::Result<SocketAddr> {
@@ -92,6 +94,16 @@ impl Cluster {
     ///
     /// [`DevError`]: `etcd` missing, a member failing to start or to listen in time.
     pub fn start(dir: &Path, size: usize) -> Result<Self, DevError> {
+        Self::start_with(dir, size, &[])
+    }
+
+    /// [`Cluster::start`] with `flags` given to every member as well: a small
+    /// `--quota-backend-bytes`, say, or other `--max-txn-ops`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Cluster::start`].
+    pub fn start_with(dir: &Path, size: usize, flags: &[&str]) -> Result<Self, DevError> {
         if Command::new("etcd").arg("--version").output().is_err() {
             return Err(DevError::NotInstalled);
         }
@@ -109,7 +121,8 @@ impl Cluster {
             });
         }
         let token = format!("strata-dev-{}", std::process::id());
-        let mut cluster = Self { members, token };
+        let extra = flags.iter().map(|flag| (*flag).to_owned()).collect();
+        let mut cluster = Self { members, token, extra };
         for member in 0..size {
             cluster.spawn(member, "new")?;
         }
@@ -228,6 +241,7 @@ impl Cluster {
             format!("--election-timeout={ELECTION_MS}"),
             "--log-level=warn".to_owned(),
         ];
+        let args = args.iter().chain(&self.extra);
         // The watchdog: runs etcd, and kills it when the process that started the cluster is
         // gone (checked twice a second) or etcd stops by itself.
         let script = "etcd \"$@\" & e=$!; while kill -0 \"$WATCH\" 2>/dev/null && kill -0 $e 2>/dev/null; do sleep 0.5; done; kill -9 $e 2>/dev/null; wait $e";

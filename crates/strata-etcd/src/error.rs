@@ -142,6 +142,19 @@ impl EtcdError {
                         Self::QuotaExceeded
                     }
                     Code::Unauthenticated => Self::Unauthenticated { reason: message },
+                    // etcd reports a wrong password, a missing user name and a bad token as
+                    // invalid arguments.
+                    Code::InvalidArgument
+                        if [
+                            "authentication failed",
+                            "user name is empty",
+                            "invalid auth token",
+                        ]
+                        .iter()
+                        .any(|m| message.contains(m)) =>
+                    {
+                        Self::Unauthenticated { reason: message }
+                    }
                     Code::PermissionDenied => Self::PermissionDenied { reason: message },
                     Code::OutOfRange if message.contains("compacted") => {
                         Self::SnapshotExpired { revision: revision.unwrap_or_default() }

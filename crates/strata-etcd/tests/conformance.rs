@@ -5,3 +5,59 @@
 mod common;
 
 strata_testkit::conformance!(common::EtcdHarness::default(), fault_workloads = 2);
+
+/// A snapshot reads every column at the revision it pinned — gets, `get_many` and cursors, both
+/// ways — whatever is written after, and refuses writes.
+#[test]
+fn a_snapshot_reads_every_column_at_one_revision() {
+    use strata_core::{Column, Cursor, Database, KeyRange, Transaction};
+    use strata_etcd::{EtcdDb, EtcdSnapshot};
+
+    const A: Column = Column::new("a");
+    const B: Column = Column::new("b");
+    let db = EtcdDb::open(&common::config(), &[A, B]).unwrap();
+    let mut before = Transaction::new();
+    for n in 0..20_u8 {
+        before.put(A, [n], [n]);
+        before.put(B, [n], [n, n]);
+    }
+    db.apply(&before).unwrap();
+    let snapshot = EtcdSnapshot::new(&db).unwrap();
+    let mut after = Transaction::new();
+    for n in 0..20_u8 {
+        after.put(A, [n], b"changed");
+        after.delete(B, [n]);
+    }
+    after.put(A, [200], b"new");
+    db.apply(&after).unwrap();
+
+    assert_eq!(snapshot.get(A, &[3]).unwrap().as_deref(), Some(&[3][..]));
+    assert_eq!(snapshot.get(A, &[200]).unwrap(), None);
+    let many = snapshot.get_many(B, &[&[1], &[19], &[200]]).unwrap();
+    let many: Vec<Option<Vec<u8>>> =
+        many.iter().map(|v| v.as_deref().map(<[u8]>::to_vec)).collect();
+    assert_eq!(many, [Some(vec![1, 1]), Some(vec![19, 19]), None]);
+    for column in [A, B] {
+        let mut cursor = snapshot.cursor(column, &KeyRange::all()).unwrap();
+        let (mut forward, mut backward) = (Vec::new(), Vec::new());
+        cursor.seek_to_first();
+        while let Some(key) = cursor.key() {
+            forward.push(key[0]);
+            cursor.next();
+        }
+        cursor.status().unwrap();
+        cursor.seek_to_last();
+        while let Some(key) = cursor.key() {
+            backward.push(key[0]);
+            cursor.prev();
+        }
+        backward.reverse();
+        assert_eq!(forward, (0..20).collect::<Vec<u8>>(), "{}", column.name());
+        assert_eq!(backward, forward);
+    }
+    assert!(snapshot.put(A, b"k", b"v").is_err());
+    assert!(snapshot.apply(&before).is_err());
+    // The database itself reads the present.
+    assert_eq!(db.get(B, &[3]).unwrap(), None);
+    assert_eq!(db.get(A, &[200]).unwrap().as_deref(), Some(&b"new"[..]));
+}

@@ -2,12 +2,13 @@
 //! the database lacks (a read-only open cannot create them) served as empty ones.
 
 use crate::column::Column;
-use crate::database::{Cursor, Database};
+use crate::database::Database;
 use crate::error::{StorageError, StorageResult as Result};
 use crate::memory::MemoryDb;
 use crate::range::KeyRange;
 use crate::transaction::Transaction;
 use crate::value::Slice;
+use either::Either;
 
 /// `db` with `missing` columns added, empty. It refuses every write: a dry run buffers its
 /// writes in a `Temporal` above it and never commits them.
@@ -77,53 +78,5 @@ impl<D: Database> Database for Padded<'_, D> {
 
     fn apply(&self, _: &Transaction) -> Result<()> {
         Err(refused())
-    }
-}
-
-/// One of two cursors.
-pub(super) enum Either<A, B> {
-    Left(A),
-    Right(B),
-}
-
-macro_rules! either {
-    ($self:ident, $cursor:ident => $call:expr) => {
-        match $self {
-            Either::Left($cursor) => $call,
-            Either::Right($cursor) => $call,
-        }
-    };
-}
-
-impl<A: Cursor, B: Cursor> Cursor for Either<A, B> {
-    fn seek(&mut self, key: &[u8]) {
-        either!(self, cursor => cursor.seek(key));
-    }
-    fn seek_for_prev(&mut self, key: &[u8]) {
-        either!(self, cursor => cursor.seek_for_prev(key));
-    }
-    fn seek_to_first(&mut self) {
-        either!(self, cursor => cursor.seek_to_first());
-    }
-    fn seek_to_last(&mut self) {
-        either!(self, cursor => cursor.seek_to_last());
-    }
-    fn next(&mut self) {
-        either!(self, cursor => cursor.next());
-    }
-    fn prev(&mut self) {
-        either!(self, cursor => cursor.prev());
-    }
-    fn key(&self) -> Option<&[u8]> {
-        either!(self, cursor => cursor.key())
-    }
-    fn value(&self) -> Option<&[u8]> {
-        either!(self, cursor => cursor.value())
-    }
-    fn item(&self) -> Option<(&[u8], &[u8])> {
-        either!(self, cursor => cursor.item())
-    }
-    fn status(&self) -> Result<()> {
-        either!(self, cursor => cursor.status())
     }
 }
