@@ -183,6 +183,9 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     verify_views(&db, &expected_logs, &mut views)?;
     let counts = count_columns(&store, &columns)?;
     let decoded = decode_first_meta(&store)?;
+    // The directory's lock is released for the etcd step, which opens every column in it.
+    drop(db);
+    let etcd = crate::etcd::demo(&args.db)?;
     out.demo_summary(&DemoSummary {
         path: &args.db,
         contexts: args.contexts,
@@ -197,6 +200,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
         log: &logs,
         views: &views,
         ledger: ledger.as_ref(),
+        etcd: &etcd,
     });
     Ok(())
 }

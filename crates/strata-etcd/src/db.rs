@@ -533,9 +533,11 @@ impl EtcdDb {
 }
 
 /// Runs the request `make` builds on `handle`'s runtime within `timeout`, and waits for it on
-/// this thread. A request that could not connect (nothing was sent) is made again, against
-/// whichever member the client picks, until the timeout: a dead member costs a retry, not a
-/// failure, while another can serve.
+/// this thread. A request that failed without effect is made again ([`retryable`]), against
+/// whichever member the client picks, until the timeout: a dead member or a leader election
+/// costs a retry, not a failure, while the cluster can serve. When time runs out between
+/// attempts the last failure is reported (`Unavailable`: nothing was applied); when it runs out
+/// during a write, the write's outcome is unknown.
 fn run<T, F>(
     handle: &Handle,
     timeout: std::time::Duration,
@@ -549,27 +551,60 @@ where
 {
     let (sender, receiver) = mpsc::sync_channel(1);
     handle.spawn(async move {
-        let attempts = async move {
-            let mut pause = std::time::Duration::from_millis(10);
-            loop {
-                match make().await {
-                    Err(error) if never_sent(&error) => {
-                        tokio::time::sleep(pause).await;
-                        pause = (pause * 2).min(std::time::Duration::from_millis(200));
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut pause = std::time::Duration::from_millis(10);
+        let outcome = loop {
+            match tokio::time::timeout_at(deadline, make()).await {
+                // The request itself ran out of time: a write's outcome is unknown.
+                Err(_elapsed) => break Err(EtcdError::Timeout { outcome_unknown: write }),
+                Ok(Err(error)) if retryable(&error, write) => {
+                    // Nothing was applied: retry while time is left, else report this failure.
+                    if tokio::time::Instant::now() + pause >= deadline {
+                        break Err(EtcdError::classify(error, write, revision));
                     }
-                    outcome => return outcome,
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_millis(200));
                 }
+                Ok(Err(error)) => break Err(EtcdError::classify(error, write, revision)),
+                Ok(Ok(value)) => break Ok(value),
             }
         };
-        let _ = sender.send(tokio::time::timeout(timeout, attempts).await);
+        let _ = sender.send(outcome);
     });
-    match receiver.recv() {
-        Ok(Ok(Ok(value))) => Ok(value),
-        Ok(Ok(Err(error))) => Err(EtcdError::classify(error, write, revision)),
-        Ok(Err(_elapsed)) => Err(EtcdError::Timeout { outcome_unknown: write }),
-        Err(_) => {
-            Err(EtcdError::Unavailable { reason: "the backend's runtime stopped".to_owned() })
+    receiver.recv().unwrap_or_else(|_| {
+        Err(EtcdError::Unavailable { reason: "the backend's runtime stopped".to_owned() })
+    })
+}
+
+/// Whether a request that failed with `error` is made again: one that never reached a member,
+/// or that the cluster refused without applying it (no leader yet); and a read whose connection
+/// broke under it, or whose leader changed, since reading again changes nothing. A write whose
+/// connection broke, or whose leader changed, may have been applied: its outcome is unknown,
+/// and it is not retried.
+fn retryable(error: &etcd_client::Error, write: bool) -> bool {
+    never_sent(error)
+        || status_says(error, "no leader")
+        || (!write && (connection_broke(error) || status_says(error, "leader changed")))
+}
+
+/// Whether `error` is an `Unavailable` status from etcd whose message holds `text`.
+fn status_says(error: &etcd_client::Error, text: &str) -> bool {
+    matches!(
+        error,
+        etcd_client::Error::GRpcStatus(status)
+            if status.code() == tonic::Code::Unavailable && status.message().contains(text)
+    )
+}
+
+/// Whether `error` says the connection failed under the request (a member killed, say): a read
+/// is made again on another member; a write's outcome is unknown, so it is not.
+fn connection_broke(error: &etcd_client::Error) -> bool {
+    match error {
+        etcd_client::Error::TransportError(_) => true,
+        etcd_client::Error::GRpcStatus(status) => {
+            status.code() == tonic::Code::Unknown && status.message().contains("transport error")
         }
+        _ => false,
     }
 }
 

@@ -137,6 +137,10 @@ impl EtcdError {
                     Code::Unknown if message.contains("transport error") => {
                         transport_failure(&format!("{status:?}"), write)
                     }
+                    // A leader change under a write may come after the write was committed.
+                    Code::Unavailable if write && message.contains("leader changed") => {
+                        Self::Timeout { outcome_unknown: true }
+                    }
                     Code::Unavailable => Self::Unavailable { reason: message },
                     Code::ResourceExhausted if message.contains("space exceeded") => {
                         Self::QuotaExceeded
