@@ -76,6 +76,11 @@ fn wrong_or_missing_credentials_and_missing_permissions_are_typed() {
     let db = EtcdDb::open(&admin, &[C]).unwrap();
     db.put(C, b"k", b"w").unwrap();
     assert_eq!(db.get(C, b"k").unwrap().as_deref(), Some(&b"w"[..]));
+    strata_testkit::report(
+        "etcd, authentication on: no credentials and a wrong password Unauthenticated at open; a \
+         read-only user reads its root, its write PermissionDenied with nothing written, another \
+         root PermissionDenied at open",
+    );
 }
 
 #[test]
@@ -113,4 +118,8 @@ fn the_space_alarm_is_quota_exceeded_and_the_full_write_is_not_applied() {
     // the alarm disarmed.
     db.delete(C, b"count").unwrap();
     assert_eq!(db.get(C, b"count").unwrap(), None);
+    strata_testkit::report(&format!(
+        "etcd, 4 MiB quota: {acknowledged} commits of 256 KiB acknowledged, the next one \
+         QuotaExceeded (StorageFull) and not applied; reads and deletes still served"
+    ));
 }
