@@ -43,6 +43,8 @@ pub struct EtcdCursor<'a> {
     ends_after: bool,
     ends_before: bool,
     error: Option<EtcdError>,
+    /// `page` is the range's first page, read when the cursor was created, not yet used.
+    prefetched: bool,
 }
 
 impl std::fmt::Debug for EtcdCursor<'_> {
@@ -67,7 +69,32 @@ impl<'a> EtcdCursor<'a> {
             ends_after: false,
             ends_before: false,
             error: None,
+            prefetched: false,
         }
+    }
+
+    /// A cursor whose creation already read `first`, the range's first ascending page, at
+    /// `revision`: a first `seek_to_first` (and any seek, when the page holds the whole range)
+    /// is served from it.
+    pub(crate) fn with_first_page(
+        db: &'a dyn Pages,
+        prefix: Vec<u8>,
+        range: KeyRange,
+        revision: i64,
+        first: Page,
+    ) -> Self {
+        let mut cursor = Self::new(db, prefix, range, revision);
+        cursor.ends_after = first.len() < db.page_size();
+        cursor.ends_before = true;
+        cursor.page = first;
+        cursor.prefetched = true;
+        cursor
+    }
+
+    /// Whether the page held is the range's first and still unused since the cursor's creation
+    /// (the only time `page` is set while unpositioned); takes it if so.
+    fn take_prefetched(&mut self) -> bool {
+        std::mem::take(&mut self.prefetched)
     }
 
     /// The revision the cursor reads at.
@@ -128,22 +155,40 @@ fn successor(key: &[u8]) -> Vec<u8> {
 impl Cursor for EtcdCursor<'_> {
     fn seek(&mut self, key: &[u8]) {
         self.error = None;
+        if self.take_prefetched() && (self.ends_after || key <= self.range.start()) {
+            let at = self.page.partition_point(|(k, _)| k.as_slice() < key);
+            self.at = (at < self.page.len()).then_some(at);
+            return;
+        }
         self.load_from(key);
     }
 
     fn seek_for_prev(&mut self, key: &[u8]) {
         self.error = None;
+        if self.take_prefetched() && self.ends_after {
+            let at = self.page.partition_point(|(k, _)| k.as_slice() <= key);
+            self.at = at.checked_sub(1);
+            return;
+        }
         self.load_before(Some(successor(key)));
     }
 
     fn seek_to_first(&mut self) {
         self.error = None;
+        if self.take_prefetched() {
+            self.at = (!self.page.is_empty()).then_some(0);
+            return;
+        }
         let start = self.range.start().to_vec();
         self.load_from(&start);
     }
 
     fn seek_to_last(&mut self) {
         self.error = None;
+        if self.take_prefetched() && self.ends_after {
+            self.at = self.page.len().checked_sub(1);
+            return;
+        }
         self.load_before(None);
     }
 

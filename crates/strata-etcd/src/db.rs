@@ -421,10 +421,12 @@ impl EtcdDb {
 
     /// The revision reads see now.
     fn current_revision(&self) -> std::result::Result<i64, EtcdError> {
-        let key = self.config.root.clone();
+        // A count of the root's registry: a read within the root, all a user may be allowed.
+        let (start, end) = registry::range(&self.config.root);
         let response = self.request(false, None, move |mut kv| {
-            let key = key.clone();
-            async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
+            let (start, end) = (start.clone(), end.clone());
+            let options = GetOptions::new().with_range(end).with_count_only();
+            async move { kv.get(start, Some(options)).await }
         })?;
         Ok(response.header().map_or(0, etcd_client::ResponseHeader::revision))
     }
@@ -491,6 +493,51 @@ impl EtcdDb {
         Ok(EtcdCursor::new(self, prefix, range.clone(), revision))
     }
 
+    /// A page of the column with key prefix `prefix` within `[from, to)`, at `revision` or (with
+    /// `None`) the current one, and the revision it was read at: ascending from `from`, or
+    /// descending from just below `to` when `reverse`. Keys come back without the prefix.
+    fn range_page(
+        &self,
+        prefix: &[u8],
+        from: &[u8],
+        to: Option<&[u8]>,
+        revision: Option<i64>,
+        reverse: bool,
+    ) -> std::result::Result<(Page, i64), EtcdError> {
+        let start = [prefix, from].concat();
+        let end = to.map_or_else(|| prefix_end(prefix), |to| [prefix, to].concat());
+        if start >= end {
+            return match revision {
+                Some(revision) => Ok((Vec::new(), revision)),
+                None => Ok((Vec::new(), self.current_revision()?)),
+            };
+        }
+        let limit = i64::try_from(self.config.page_size).unwrap_or(i64::MAX);
+        let mut options = GetOptions::new().with_range(end).with_limit(limit);
+        if let Some(revision) = revision {
+            options = options.with_revision(revision);
+        }
+        if reverse {
+            options = options.with_sort(SortTarget::Key, SortOrder::Descend);
+        }
+        let mut response = self.request(false, revision, move |mut kv| {
+            let (start, options) = (start.clone(), options.clone());
+            async move { kv.get(start, Some(options)).await }
+        })?;
+        let read_at = response.header().map_or(0, etcd_client::ResponseHeader::revision);
+        let strip = prefix.len();
+        let page = response
+            .take_kvs()
+            .into_iter()
+            .map(|entry| {
+                let (mut key, value) = entry.into_key_value();
+                key.drain(..strip);
+                (key, value)
+            })
+            .collect();
+        Ok((page, revision.unwrap_or(read_at)))
+    }
+
     fn commit(&self, transaction: &Transaction) -> Result<()> {
         if let Some(missing) = transaction.columns().find(|c| self.prefix(*c).is_err()) {
             return Err(StorageError::UnknownColumn(missing.name().to_owned()));
@@ -549,11 +596,10 @@ where
     T: Send + 'static,
     F: Future<Output = std::result::Result<T, etcd_client::Error>> + Send + 'static,
 {
-    let (sender, receiver) = mpsc::sync_channel(1);
-    handle.spawn(async move {
+    let work = async move {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut pause = std::time::Duration::from_millis(10);
-        let outcome = loop {
+        loop {
             match tokio::time::timeout_at(deadline, make()).await {
                 // The request itself ran out of time: a write's outcome is unknown.
                 Err(_elapsed) => break Err(EtcdError::Timeout { outcome_unknown: write }),
@@ -568,8 +614,17 @@ where
                 Ok(Err(error)) => break Err(EtcdError::classify(error, write, revision)),
                 Ok(Ok(value)) => break Ok(value),
             }
-        };
-        let _ = sender.send(outcome);
+        }
+    };
+    // On a plain thread the request runs right here, as a synchronous client's `block_on` would;
+    // inside another runtime (where `block_on` is refused) it runs on the backend's own workers
+    // while this thread waits.
+    if Handle::try_current().is_err() {
+        return handle.block_on(work);
+    }
+    let (sender, receiver) = mpsc::sync_channel(1);
+    handle.spawn(async move {
+        let _ = sender.send(work.await);
     });
     receiver.recv().unwrap_or_else(|_| {
         Err(EtcdError::Unavailable { reason: "the backend's runtime stopped".to_owned() })
@@ -630,31 +685,7 @@ impl Pages for EtcdDb {
         revision: i64,
         reverse: bool,
     ) -> std::result::Result<Page, EtcdError> {
-        let start = [prefix, from].concat();
-        let end = to.map_or_else(|| prefix_end(prefix), |to| [prefix, to].concat());
-        if start >= end {
-            return Ok(Vec::new());
-        }
-        let limit = i64::try_from(self.config.page_size).unwrap_or(i64::MAX);
-        let mut options =
-            GetOptions::new().with_range(end).with_revision(revision).with_limit(limit);
-        if reverse {
-            options = options.with_sort(SortTarget::Key, SortOrder::Descend);
-        }
-        let mut response = self.request(false, Some(revision), move |mut kv| {
-            let (start, options) = (start.clone(), options.clone());
-            async move { kv.get(start, Some(options)).await }
-        })?;
-        let strip = prefix.len();
-        Ok(response
-            .take_kvs()
-            .into_iter()
-            .map(|entry| {
-                let (mut key, value) = entry.into_key_value();
-                key.drain(..strip);
-                (key, value)
-            })
-            .collect())
+        self.range_page(prefix, from, to, Some(revision), reverse).map(|(page, _)| page)
     }
 }
 
@@ -695,8 +726,15 @@ impl Database for EtcdDb {
         self.commit(&transaction)
     }
 
+    /// The cursor's first request reads the range's first page at the current revision, which
+    /// it pins: one round trip both takes the snapshot and fetches what a forward scan reads
+    /// first (a backward scan of a range longer than a page then reads one page more).
     fn cursor(&self, column: Column, range: &KeyRange) -> Result<Self::Cursor<'_>> {
-        self.cursor_at(column, range, self.revision()?)
+        let prefix = self.prefix(column)?.to_vec();
+        let (page, revision) = self
+            .range_page(&prefix, range.start(), range.end(), None, false)
+            .map_err(EtcdError::into_storage)?;
+        Ok(EtcdCursor::with_first_page(self, prefix, range.clone(), revision, page))
     }
 
     fn apply(&self, transaction: &Transaction) -> Result<()> {
