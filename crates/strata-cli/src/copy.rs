@@ -18,12 +18,13 @@ use crate::output::{Output, table_text};
 /// `strata copy --help`'s exit codes.
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes: 0 success (copied, and the verification passed), 1 internal error (a read or a write
-failed part-way: delete DST and copy again), 2 usage error, 3 SRC cannot be opened (missing, not a
-Strata database, damaged, a cluster unreachable or refusing the login) or DST cannot be created,
-4 DST exists and is not an empty directory, or the directory it would be created in does not
-exist, or DST is an etcd root with keys under it, or a location is malformed, 5 the verification found the copy differs
-from SRC (delete DST and copy again, from a source nothing writes to), or SRC holds column
-families whose names Strata cannot read (nothing is copied).";
+failed part-way: delete DST and copy again), 2 usage error, 3 SRC cannot be opened (missing, not
+a Strata database, damaged, a cluster unreachable or refusing the login) or DST cannot be
+created, 4 DST exists and is not an empty directory, or the directory it would be created in
+does not exist, or DST is an etcd root with keys under it, or a location is malformed, 5 the
+verification found the copy differs from SRC (delete DST and copy again, from a source nothing
+writes to), or SRC holds column families whose names Strata cannot read, or keys on etcd outside
+every recorded column (nothing is copied).";
 
 /// The source opened read-only with every column on disk, and the column families it has that
 /// are not valid Strata column names (which no Strata handle can read, so they are not copied).
@@ -139,11 +140,12 @@ fn reopen_target(dst: &Location, columns: &[Column]) -> Result<AnyDb, CliError> 
     }
 }
 
-/// Entries each column is expected to hold: RocksDB's estimate, or etcd's exact count.
-fn estimate(source: &AnyDb, column: Column) -> Result<u64, CliError> {
+/// Entries a column is expected to hold: RocksDB's estimate, or etcd's exact count at the
+/// snapshot's revision.
+fn estimate(source: &Either<&RocksDb, EtcdSnapshot<'_>>, column: Column) -> Result<u64, CliError> {
     Ok(match source {
         Either::Left(rocks) => rocks.property(column, "rocksdb.estimate-num-keys")?.unwrap_or(0),
-        Either::Right(etcd) => etcd.count_entries(column)?,
+        Either::Right(snapshot) => snapshot.count_entries(column)?,
     })
 }
 
@@ -171,7 +173,19 @@ pub(crate) fn copy(src: &Location, dst: &Location, out: &Output) -> Result<(), C
     let (source, columns) = open_source(src)?;
     let reader: Either<&RocksDb, EtcdSnapshot<'_>> = match &source {
         Either::Left(rocks) => Either::Left(rocks),
-        Either::Right(etcd) => Either::Right(EtcdSnapshot::new(etcd)?),
+        Either::Right(etcd) => {
+            let snapshot = EtcdSnapshot::new(etcd)?;
+            // Keys outside every recorded column would be left out: refuse, as for a directory
+            // with families Strata cannot read.
+            let unaccounted = snapshot.unaccounted_keys()?;
+            if unaccounted > 0 {
+                return Err(CliError::Verification(format!(
+                    "{src} holds {unaccounted} key(s) under its root outside every column its \
+                     registry records; a copy would leave them out: nothing was copied"
+                )));
+            }
+            Either::Right(snapshot)
+        }
     };
     let incomplete = |error| CliError::CopyIncomplete { dst: dst.to_string(), error };
 
@@ -179,7 +193,7 @@ pub(crate) fn copy(src: &Location, dst: &Location, out: &Output) -> Result<(), C
     let (target, options) = create_target(dst, &columns)?;
     let mut expected = Vec::with_capacity(columns.len());
     for column in &columns {
-        expected.push(estimate(&source, *column)?);
+        expected.push(estimate(&reader, *column)?);
     }
     let bar = progress_bar(expected.iter().sum(), out);
     let mut copied = vec![0_u64; columns.len()];

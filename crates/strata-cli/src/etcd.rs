@@ -1,7 +1,7 @@
 //! `strata etcd-dev`: a local etcd cluster to try Strata on etcd, running until interrupted; and
 //! the demo's etcd step, the node's database on a replicated cluster.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -19,22 +19,20 @@ use crate::output::{EtcdDemo, Output};
 const MEMBERS: usize = 3;
 const KILLED: usize = 2;
 
-/// The demo's etcd step: a three-member cluster on loopback (its data beside the database,
-/// removed afterwards); every column of the database in `path` copied to it in transactions
+/// The demo's etcd step: a three-member cluster on loopback (its data in a temporary
+/// directory, removed afterwards); every column of the database in `path` copied to it in transactions
 /// within its limits and verified column by column; then one member killed, and the node's
 /// LDK persistence (the KV store) writing and reading on the two left; the member restarted,
 /// and the write read from it alone. Skipped, saying why, when the `etcd` binary is missing.
 pub(crate) fn demo(path: &Path) -> Result<EtcdDemo, CliError> {
-    let dir = PathBuf::from(format!("{}-etcd", path.display()));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(CliError::io(&dir))?;
-    }
+    // The members' data goes in a new temporary directory, removed when the step ends.
+    let dir = tempfile::Builder::new()
+        .prefix("strata-demo-etcd-")
+        .tempdir()
+        .map_err(CliError::io(std::env::temp_dir()))?;
     // Every column in the directory, the migrated ledger's too.
     let db = RocksDb::open_existing(&RocksConfig::new(path))?;
-    let result = run_demo(&db, &dir);
-    // The members are gone once the cluster is dropped (inside `run_demo`).
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    run_demo(&db, dir.path())
 }
 
 fn run_demo(db: &RocksDb, dir: &Path) -> Result<EtcdDemo, CliError> {
@@ -47,7 +45,9 @@ fn run_demo(db: &RocksDb, dir: &Path) -> Result<EtcdDemo, CliError> {
                     .to_owned(),
             ));
         }
-        Err(error) => return Err(verification(&format!("cannot start the cluster: {error}"))),
+        // A cluster that cannot start here (ports, a slow machine) is the environment's
+        // problem, not the database's: say so and go on.
+        Err(error) => return Ok(EtcdDemo::Skipped(format!("the cluster did not start: {error}"))),
     };
     let started_in = started.elapsed();
     let columns: Vec<Column> = db.columns();

@@ -183,6 +183,16 @@ pub(crate) fn check(location: &Location, out: &Output) -> Result<(), CliError> {
         }
     }
     progress.finish_and_clear();
+    // On etcd, keys under the root outside every recorded column are data no scan above saw.
+    if let Either::Right(etcd) = store.db() {
+        let unaccounted = etcd.unaccounted_keys()?;
+        if unaccounted > 0 {
+            let problem = format!(
+                "{unaccounted} key(s) under the root belong to no column its registry records"
+            );
+            problems.push(Row::problem("(root)", &[], &problem));
+        }
+    }
     let unknown: Vec<&str> =
         columns.iter().map(Column::name).filter(|name| schema::owner(name).is_none()).collect();
     out.check(checked, &problems, &unknown);

@@ -1,8 +1,10 @@
 //! The inspector and `strata copy` on a database stored in etcd, as a user runs them against a
 //! real three-member cluster: the demo's database copied from its directory into a root on etcd
 //! and back is the same column for column; `stats`, `scan`, `get` and `check` read it there with
-//! `--etcd ENDPOINTS --root NAME`; a root holding keys, a malformed location, a missing root and
-//! a wrong password are each refused with their exit code.
+//! `--etcd ENDPOINTS --root NAME`; a root holding keys, a malformed location or
+//! `STRATA_ETCD_USER`, a missing root and an unreachable cluster are each refused with their exit
+//! code. (Wrong credentials against a cluster with authentication on are tested in
+//! `strata-etcd`'s `tests/access.rs`; the CLI passes them through `EtcdConfig::user`.)
 
 mod common;
 
@@ -160,7 +162,7 @@ fn refusals_on_etcd_have_their_exit_codes() {
         .stderr(predicate::str::contains("no Strata database is stored under root `nothing-here`"));
     strata().args(["stats", "--etcd", "127.0.0.1:1"]).assert().code(2);
 
-    // Credentials where the cluster wants none are accepted; malformed ones are refused.
+    // Malformed credentials are refused before connecting.
     strata()
         .arg("stats")
         .args(on(&cluster, "taken"))

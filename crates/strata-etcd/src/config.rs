@@ -72,10 +72,11 @@ impl EtcdConfig {
         }
     }
 
-    /// Logs in as `name` with `password`.
+    /// Logs in as `name` with `password`, and logs in again when the cluster's token expires
+    /// (etcd's simple tokens expire after `--auth-token-ttl`, 300 s, unused).
     #[must_use]
     pub fn user(mut self, name: impl Into<String>, password: impl Into<String>) -> Self {
-        self.options = self.options.with_user(name, password);
+        self.options = self.options.with_user(name, password).with_auto_token_refresh(true);
         self
     }
 

@@ -229,8 +229,32 @@ impl EtcdDb {
     ///
     /// The cluster failing.
     pub fn stored_keys(&self) -> Result<u64> {
+        self.unaccounted_keys_at(None).map(|(stored, _)| stored)
+    }
+
+    /// How many keys under the root belong to none of the columns this handle was opened with
+    /// and are no registry record: data that scans of those columns (a copy, a check) would not
+    /// see — columns written without being recorded, or left by a schema that no longer
+    /// declares them.
+    ///
+    /// # Errors
+    ///
+    /// The cluster failing.
+    pub fn unaccounted_keys(&self) -> Result<u64> {
+        self.unaccounted_keys_at(None).map(|(_, unaccounted)| unaccounted)
+    }
+
+    /// Every key under the root, and those of them [`EtcdDb::unaccounted_keys`] counts, at
+    /// `revision` (or the current one: the first count's, which the others then read at).
+    pub(crate) fn unaccounted_keys_at(&self, revision: Option<i64>) -> Result<(u64, u64)> {
         let (start, end) = registry::root_range(&self.config.root);
-        self.count(start, end)
+        let (stored, revision) = self.count(start, end, revision)?;
+        let (start, end) = registry::range(&self.config.root);
+        let mut accounted = self.count(start, end, Some(revision))?.0;
+        for (_, prefix) in &self.columns {
+            accounted += self.count(prefix.clone(), prefix_end(prefix), Some(revision))?.0;
+        }
+        Ok((stored, stored.saturating_sub(accounted)))
     }
 
     /// Batches for [`copy`](strata_core::copy::copy) into this database: each within the
@@ -252,20 +276,28 @@ impl EtcdDb {
     ///
     /// An unknown column, or the cluster failing.
     pub fn count_entries(&self, column: Column) -> Result<u64> {
-        let prefix = self.prefix(column)?;
-        self.count(prefix.to_vec(), prefix_end(prefix))
+        self.count_entries_at(column, None)
     }
 
-    /// The keys in `[start, end)`, counted by the cluster.
-    fn count(&self, start: Vec<u8>, end: Vec<u8>) -> Result<u64> {
-        let response =
-            self.call(false, None, move |mut kv| {
-                let (start, end) = (start.clone(), end.clone());
-                async move {
-                    kv.get(start, Some(GetOptions::new().with_range(end).with_count_only())).await
-                }
-            })?;
-        Ok(u64::try_from(response.count()).unwrap_or_default())
+    /// [`EtcdDb::count_entries`] now or at `revision`.
+    pub(crate) fn count_entries_at(&self, column: Column, revision: Option<i64>) -> Result<u64> {
+        let prefix = self.prefix(column)?;
+        Ok(self.count(prefix.to_vec(), prefix_end(prefix), revision)?.0)
+    }
+
+    /// The keys in `[start, end)`, counted by the cluster now or at `revision`, and the revision
+    /// counted at.
+    fn count(&self, start: Vec<u8>, end: Vec<u8>, revision: Option<i64>) -> Result<(u64, i64)> {
+        let mut options = GetOptions::new().with_range(end).with_count_only();
+        if let Some(revision) = revision {
+            options = options.with_revision(revision);
+        }
+        let response = self.call(false, revision, move |mut kv| {
+            let (start, options) = (start.clone(), options.clone());
+            async move { kv.get(start, Some(options)).await }
+        })?;
+        let read_at = response.header().map_or(0, etcd_client::ResponseHeader::revision);
+        Ok((u64::try_from(response.count()).unwrap_or_default(), revision.unwrap_or(read_at)))
     }
 
     /// Every record of the root's registry.
@@ -328,13 +360,17 @@ impl EtcdDb {
                             })
                             .collect::<Vec<_>>(),
                     );
-                let response = self
-                    .request(true, None, move |mut kv| {
-                        let txn = txn.clone();
-                        async move { kv.txn(txn).await }
-                    })
-                    .map_err(|source| self.connect_error(source))?;
-                lost |= !response.succeeded();
+                let response = self.request(true, None, move |mut kv| {
+                    let txn = txn.clone();
+                    async move { kv.txn(txn).await }
+                });
+                match response {
+                    Ok(response) => lost |= !response.succeeded(),
+                    // Whether the records landed is unknown: reading the registry again tells
+                    // (and the compares keep a second attempt from writing them twice).
+                    Err(EtcdError::Timeout { outcome_unknown: true }) => lost = true,
+                    Err(source) => return Err(self.connect_error(source)),
+                }
             }
             if !lost {
                 return Ok(());

@@ -146,16 +146,12 @@ impl EtcdError {
                         Self::QuotaExceeded
                     }
                     Code::Unauthenticated => Self::Unauthenticated { reason: message },
-                    // etcd reports a wrong password, a missing user name and a bad token as
-                    // invalid arguments.
+                    // etcd reports a wrong password and a missing user name as invalid
+                    // arguments (an invalid token is `Unauthenticated`).
                     Code::InvalidArgument
-                        if [
-                            "authentication failed",
-                            "user name is empty",
-                            "invalid auth token",
-                        ]
-                        .iter()
-                        .any(|m| message.contains(m)) =>
+                        if ["authentication failed", "user name is empty"]
+                            .iter()
+                            .any(|m| message.contains(m)) =>
                     {
                         Self::Unauthenticated { reason: message }
                     }

@@ -39,6 +39,25 @@ impl<'a> EtcdSnapshot<'a> {
     pub fn revision(&self) -> i64 {
         self.revision
     }
+
+    /// How many entries `column` held at the revision.
+    ///
+    /// # Errors
+    ///
+    /// An unknown column, or the cluster failing.
+    pub fn count_entries(&self, column: Column) -> Result<u64> {
+        self.db.count_entries_at(column, Some(self.revision))
+    }
+
+    /// [`EtcdDb::unaccounted_keys`] at the revision: keys under the root outside every column
+    /// of the handle and the registry, which reading those columns would miss.
+    ///
+    /// # Errors
+    ///
+    /// The cluster failing.
+    pub fn unaccounted_keys(&self) -> Result<u64> {
+        self.db.unaccounted_keys_at(Some(self.revision)).map(|(_, unaccounted)| unaccounted)
+    }
 }
 
 fn refused() -> StorageError {

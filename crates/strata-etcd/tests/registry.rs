@@ -4,7 +4,7 @@
 
 use strata_core::{Column, Database};
 use strata_etcd::dev::Cluster;
-use strata_etcd::{EtcdConfig, EtcdDb, OpenError};
+use strata_etcd::{EtcdConfig, EtcdDb, EtcdSnapshot, OpenError};
 
 const STATE: Column = Column::new("state").with_prefix_len(4);
 const META: Column = Column::new("meta");
@@ -74,6 +74,30 @@ fn another_prefix_length_is_refused_and_roots_are_separate() {
 }
 
 #[test]
+fn keys_outside_every_recorded_column_are_counted_at_one_revision() {
+    let (_dir, cluster) = start();
+    let config = EtcdConfig::new(cluster.endpoints(), "stray");
+    let db = EtcdDb::open(&config, &[STATE, META]).unwrap();
+    db.put(STATE, b"ctx1key", b"v").unwrap();
+    assert_eq!(db.unaccounted_keys().unwrap(), 0);
+    // Data of a column never recorded (written by hand), and a snapshot taken before it.
+    let before = EtcdSnapshot::new(&db).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut kv = db.client().kv_client();
+    for key in [&b"stray\0ghost\0a"[..], b"stray\0ghost\0b"] {
+        runtime.block_on(kv.put(key.to_vec(), b"x".to_vec(), None)).unwrap();
+    }
+    assert_eq!(db.unaccounted_keys().unwrap(), 2);
+    assert_eq!(EtcdSnapshot::new(&db).unwrap().unaccounted_keys().unwrap(), 2);
+    assert_eq!(before.unaccounted_keys().unwrap(), 0, "the snapshot counts at its revision");
+    assert_eq!(before.count_entries(STATE).unwrap(), 1);
+    // A handle opened with fewer columns counts the others' data as unaccounted too.
+    let narrow = EtcdDb::open(&config, &[META]).unwrap();
+    assert_eq!(narrow.unaccounted_keys().unwrap(), 3);
+    assert_eq!(narrow.stored_keys().unwrap(), 5, "two records and three entries");
+}
+
+#[test]
 fn an_unreadable_record_is_a_typed_error() {
     let (_dir, cluster) = start();
     let config = EtcdConfig::new(cluster.endpoints(), "broken");
@@ -90,27 +114,45 @@ fn an_unreadable_record_is_a_typed_error() {
 }
 
 #[test]
-fn handles_opening_at_once_agree_on_the_registry() {
+fn handles_opening_at_once_with_conflicting_prefix_lengths_leave_one_winner() {
+    const NAMES: [&str; 8] = ["own0", "own1", "own2", "own3", "own4", "own5", "own6", "own7"];
     let (_dir, cluster) = start();
     let config = EtcdConfig::new(cluster.endpoints(), "race");
-    let columns: Vec<Column> = ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"]
-        .into_iter()
-        .enumerate()
-        .map(|(n, name)| Column::new(name).with_prefix_len(n + 1))
-        .collect();
-    std::thread::scope(|scope| {
-        for first in 0..5 {
-            let (config, columns) = (&config, &columns);
-            scope.spawn(move || {
-                // Each handle declares an overlapping half of the columns.
-                EtcdDb::open(config, &columns[first..first + 4]).expect("open");
-            });
-        }
+    let barrier = std::sync::Barrier::new(NAMES.len());
+    // Handle n declares its own column and `shared`, with prefix length n + 1 for both.
+    let outcomes: Vec<Result<(), OpenError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..NAMES.len())
+            .map(|n| {
+                let (config, barrier) = (&config, &barrier);
+                scope.spawn(move || {
+                    let columns = [
+                        Column::new(NAMES[n]).with_prefix_len(n + 1),
+                        Column::new("shared").with_prefix_len(n + 1),
+                    ];
+                    barrier.wait();
+                    EtcdDb::open(config, &columns).map(drop)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
     });
+    let winners: Vec<usize> = (0..NAMES.len()).filter(|n| outcomes[*n].is_ok()).collect();
+    assert_eq!(winners.len(), 1, "exactly one handle records `shared`: {outcomes:?}");
+    let winner = winners[0];
+    for (n, outcome) in outcomes.iter().enumerate().filter(|(n, _)| *n != winner) {
+        assert!(
+            matches!(
+                outcome,
+                Err(OpenError::PrefixMismatch { column, recorded, declared })
+                    if column == "shared" && *recorded == Some(winner + 1)
+                        && *declared == Some(n + 1)
+            ),
+            "handle {n}: {outcome:?}"
+        );
+    }
+    // A loser records nothing, not even its own column: each handle's records land together.
     let db = EtcdDb::open_existing(&config).unwrap();
     let found: Vec<(&str, Option<usize>)> =
         db.columns().iter().map(|c| (c.name(), c.prefix_len())).collect();
-    let expected: Vec<(&str, Option<usize>)> =
-        columns.iter().map(|c| (c.name(), c.prefix_len())).collect();
-    assert_eq!(found, expected);
+    assert_eq!(found, [(NAMES[winner], Some(winner + 1)), ("shared", Some(winner + 1))]);
 }
