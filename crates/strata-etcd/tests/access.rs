@@ -83,7 +83,7 @@ fn wrong_or_missing_credentials_and_missing_permissions_are_typed() {
     assert_eq!(db.get(C, b"k").unwrap().as_deref(), Some(&b"w"[..]));
     strata_testkit::report(
         "etcd, authentication on: no credentials and a wrong password Unauthenticated at open; a \
-         read-only user reads its root, its write PermissionDenied with nothing written, another \
+         read-only user reads, scans and snapshots its root, its write PermissionDenied with nothing written, another \
          root PermissionDenied at open",
     );
 }

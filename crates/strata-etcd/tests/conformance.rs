@@ -61,3 +61,38 @@ fn a_snapshot_reads_every_column_at_one_revision() {
     assert_eq!(db.get(B, &[3]).unwrap(), None);
     assert_eq!(db.get(A, &[200]).unwrap().as_deref(), Some(&b"new"[..]));
 }
+
+/// Called from inside another async runtime — a current-thread one, whose only thread the call
+/// blocks, and a task of a multi-thread one — every call completes (the request runs on the
+/// backend's own workers), and dropping the handle there does not panic.
+#[test]
+fn calls_from_inside_another_runtime_do_not_deadlock() {
+    use strata_core::{Column, Database, ReadLayer, Store};
+    use strata_etcd::EtcdDb;
+
+    const C: Column = Column::new("c");
+    let config = common::config();
+    let current = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    current.block_on(async {
+        let db = EtcdDb::open(&config, &[C]).unwrap();
+        db.put(C, b"k1", b"v1").unwrap();
+        assert_eq!(db.get(C, b"k1").unwrap().as_deref(), Some(&b"v1"[..]));
+        let entries = Store::new(&db).iter(C, ..).unwrap().count();
+        assert_eq!(entries, 1);
+        drop(db);
+    });
+    let multi =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let config = config.clone();
+    let found = multi
+        .block_on(async move {
+            tokio::spawn(async move {
+                let db = EtcdDb::open(&config, &[C]).unwrap();
+                db.put(C, b"k2", b"v2").unwrap();
+                Store::new(&db).iter(C, ..).unwrap().count()
+            })
+            .await
+        })
+        .unwrap();
+    assert_eq!(found, 2);
+}
