@@ -5,7 +5,8 @@
 //!   one-entry `WriteBatch` written with `sync`). RocksDB merges concurrent synced writes into
 //!   one log write and one `fsync` (group commit); Strata must not serialise them above it.
 //! - `synced_cross_column`: the same with one key in each of four columns per commit.
-//! - `get`: point reads of existing keys; `short_scan`: 10 entries from an existing key.
+//! - `get`: point reads of existing keys; `short_scan`: 10 entries from an existing key, within
+//!   its context (both sides bound the iterator to the context's keys).
 //!
 //! Writes from 1, 4, 16 and 64 threads, reads from 1, 4 and 16. Each (workload, threads) runs
 //! paired rounds: both sides run for the same window with the same threads, back to back, the
@@ -16,7 +17,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rocksdb::{DB, WriteBatch, WriteOptions};
+use rocksdb::{DB, ReadOptions, WriteBatch, WriteOptions};
 use strata::rocksdb::RocksDb;
 use strata::{Column, Cursor, Database, Durability, KeyRange, Transaction};
 use strata_bench_support::{
@@ -67,6 +68,11 @@ fn new_key(side: u8, thread: usize, n: u64) -> Vec<u8> {
     key
 }
 
+/// The context a state key belongs to: its first 32 bytes.
+fn context(key: &[u8]) -> &[u8] {
+    &key[..32]
+}
+
 /// One operation of a workload on one side; `n` counts the thread's operations.
 trait Side: Sync {
     fn synced_put(&self, thread: usize, n: u64);
@@ -95,8 +101,8 @@ impl Side for RocksDb {
     }
 
     fn short_scan(&self, from: &[u8]) -> usize {
-        let mut cursor = self.cursor(STATE, &KeyRange::new(from.to_vec(), None)).expect("cursor");
-        cursor.seek_to_first();
+        let mut cursor = self.cursor(STATE, &KeyRange::prefix(context(from))).expect("cursor");
+        cursor.seek(from);
         let mut read = 0;
         while read < SHORT_SCAN && cursor.item().is_some() {
             read += 1;
@@ -136,7 +142,14 @@ impl Side for Raw {
 
     fn short_scan(&self, from: &[u8]) -> usize {
         let cf = self.db.cf_handle(STATE.name()).expect("state");
-        let mut iterator = self.db.raw_iterator_cf(cf);
+        // Bounded to `from`'s context, as Strata bounds its cursor.
+        let (start, end) = KeyRange::prefix(context(from)).into_parts();
+        let mut options = ReadOptions::default();
+        options.set_iterate_lower_bound(start);
+        if let Some(end) = end {
+            options.set_iterate_upper_bound(end);
+        }
+        let mut iterator = self.db.raw_iterator_cf_opt(cf, options);
         iterator.seek(from);
         let mut read = 0;
         while read < SHORT_SCAN && iterator.valid() {
