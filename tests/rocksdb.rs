@@ -209,3 +209,49 @@ fn open_existing_uses_the_recorded_registry() {
     );
     assert_eq!(db.get(columns[0], b"ctx1key").unwrap().unwrap(), b"v"[..]);
 }
+
+/// The tuning a user reaches through `RocksConfig` arrives in RocksDB: the memtable size and the
+/// rate limiter, as the OPTIONS file RocksDB writes at every open shows them.
+#[test]
+fn tuning_reaches_rocksdb() {
+    use strata::rocksdb::{DEFAULT_WRITE_BUFFER_BYTES, RocksConfig};
+
+    let options_file = |dir: &std::path::Path| {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.file_name().unwrap().to_string_lossy().starts_with("OPTIONS-"))
+            .collect();
+        files.sort();
+        std::fs::read_to_string(files.last().expect("an OPTIONS file")).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tuned = RocksConfig::new(dir.path())
+        .write_buffer_bytes(8 << 20)
+        .rate_limit_bytes_per_second(Some(32 << 20));
+    let db = RocksDb::open(&tuned, &[Column::new("tuned")]).unwrap();
+    db.put(Column::new("tuned"), b"k", b"v").unwrap();
+    drop(db);
+    let written = options_file(dir.path());
+    let tuned = section(&written, "[CFOptions \"tuned\"]");
+    assert!(tuned.contains("write_buffer_size=8388608"), "{tuned}");
+    // The file does not name the rate limiter, but RocksDB derives the write-stall rate from
+    // it (16 MiB/s without one).
+    let db_options = section(&written, "[DBOptions]");
+    assert!(db_options.contains("delayed_write_rate=33554432"), "{db_options}");
+
+    let dir = tempfile::tempdir().unwrap();
+    drop(RocksDb::open(&RocksConfig::new(dir.path()), &[Column::new("plain")]).unwrap());
+    let written = options_file(dir.path());
+    assert!(section(&written, "[DBOptions]").contains("delayed_write_rate=16777216"));
+    let plain = section(&written, "[CFOptions \"plain\"]");
+    assert!(plain.contains(&format!("write_buffer_size={DEFAULT_WRITE_BUFFER_BYTES}")), "{plain}");
+}
+
+/// The lines of an OPTIONS file's section `header`, up to the next section.
+fn section<'a>(options: &'a str, header: &str) -> &'a str {
+    let start = options.find(header).unwrap_or_else(|| panic!("no {header} in {options}"));
+    let body = &options[start + header.len()..];
+    &body[..body.find("\n[").unwrap_or(body.len())]
+}

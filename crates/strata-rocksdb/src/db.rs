@@ -491,6 +491,10 @@ fn db_options(config: &RocksConfig) -> Options {
     // A column written rarely would otherwise keep every log file alive (see
     // `RocksConfig::max_total_wal_bytes`).
     options.set_max_total_wal_size(config.max_total_wal_bytes);
+    if let Some(rate) = config.rate_limit_bytes_per_second {
+        // Refilled every 100 ms, with RocksDB's default fairness between reads and writes.
+        options.set_ratelimiter(i64::try_from(rate).unwrap_or(i64::MAX), 100_000, 10);
+    }
     options
 }
 
@@ -514,6 +518,7 @@ fn column_options(config: &RocksConfig, cache: &Cache, prefix_len: Option<usize>
 
     let mut options = Options::default();
     options.set_block_based_table_factory(&table);
+    options.set_write_buffer_size(config.write_buffer_bytes);
     options.set_level_compaction_dynamic_level_bytes(true);
     match config.compression {
         Compression::None => options.set_compression_type(DBCompressionType::None),

@@ -37,7 +37,10 @@ mod db;
 mod error;
 mod read_options;
 
-pub use config::{Compression, DEFAULT_MAX_TOTAL_WAL_BYTES, Durability, PrefixChange, RocksConfig};
+pub use config::{
+    Compression, DEFAULT_MAX_TOTAL_WAL_BYTES, DEFAULT_WRITE_BUFFER_BYTES, Durability, PrefixChange,
+    RocksConfig,
+};
 pub use cursor::RocksCursor;
 pub use db::{RocksDb, RocksOptions};
 pub use error::OpenError;
