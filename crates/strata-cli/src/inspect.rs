@@ -9,7 +9,7 @@ use strata::{Column, Database, Either, KeyRange, ReadLayer, Store};
 
 use crate::error::{CliError, parse_hex};
 use crate::location::{AnyDb, Location};
-use crate::output::{Output, Row};
+use crate::output::{BlockCache, Lsm, Output, Row};
 use crate::schema;
 
 /// Opens an existing database in a directory with the columns recorded in it.
@@ -38,18 +38,26 @@ pub(crate) fn stats(location: &Location, out: &Output) -> Result<(), CliError> {
     for column in db.columns() {
         let prefix = column.prefix_len().map_or_else(|| "-".to_owned(), |len| len.to_string());
         let schema = schema::owner(column.name());
-        let (keys, bytes) = match db {
+        let (keys, bytes, lsm) = match db {
             Either::Left(rocks) => {
-                let keys = rocks.property(column, "rocksdb.estimate-num-keys")?.unwrap_or(0);
-                let tables = rocks.property(column, "rocksdb.total-sst-files-size")?.unwrap_or(0);
-                let memtables =
-                    rocks.property(column, "rocksdb.cur-size-all-mem-tables")?.unwrap_or(0);
-                (keys, Some(tables + memtables))
+                let property = |name: &str| -> Result<u64, CliError> {
+                    Ok(rocks.property(column, name)?.unwrap_or(0))
+                };
+                let keys = property("rocksdb.estimate-num-keys")?;
+                let tables = property("rocksdb.total-sst-files-size")?;
+                let memtable_bytes = property("rocksdb.cur-size-all-mem-tables")?;
+                let files_per_level = (0..7)
+                    .map(|level| property(&format!("rocksdb.num-files-at-level{level}")))
+                    .collect::<Result<Vec<u64>, CliError>>()?;
+                let pending_compaction_bytes =
+                    property("rocksdb.estimate-pending-compaction-bytes")?;
+                let lsm = Lsm { memtable_bytes, files_per_level, pending_compaction_bytes };
+                (keys, Some(tables + memtable_bytes), Some(lsm))
             }
             // etcd counts a range's keys exactly; its sizes are per cluster, not per range.
-            Either::Right(etcd) => (etcd.count_entries(column)?, None),
+            Either::Right(etcd) => (etcd.count_entries(column)?, None, None),
         };
-        rows.push(Row::stats(column.name(), schema, &prefix, keys, bytes));
+        rows.push(Row::stats(column.name(), schema, &prefix, keys, bytes, lsm.as_ref()));
     }
     // The versions the database records (databases written before versions were recorded
     // have none).
@@ -58,11 +66,21 @@ pub(crate) fn stats(location: &Location, out: &Output) -> Result<(), CliError> {
     } else {
         None
     };
-    let undeclared = match db {
-        Either::Left(rocks) => rocks.undeclared_columns(),
-        Either::Right(_) => &[],
+    let (undeclared, cache) = match db {
+        Either::Left(rocks) => {
+            // Every column's table options hold the same cache: ask the first column.
+            let cache = match rocks.columns().first() {
+                Some(column) => Some(BlockCache {
+                    usage: rocks.property(*column, "rocksdb.block-cache-usage")?.unwrap_or(0),
+                    capacity: rocks.property(*column, "rocksdb.block-cache-capacity")?.unwrap_or(0),
+                }),
+                None => None,
+            };
+            (rocks.undeclared_columns(), cache)
+        }
+        Either::Right(_) => (&[][..], None),
     };
-    out.stats(&rows, undeclared, recorded.as_ref());
+    out.stats(&rows, undeclared, recorded.as_ref(), cache.as_ref());
     Ok(())
 }
 

@@ -33,14 +33,25 @@ pub(crate) struct Row {
 
 impl Row {
     /// A column's statistics, with the schema that owns it if one does; `bytes` is `None` where
-    /// the backend has no per-column size (etcd).
+    /// the backend has no per-column size (etcd), `lsm` where it is not RocksDB.
     pub(crate) fn stats(
         column: &str,
         schema: Option<&str>,
         prefix: &str,
         keys: u64,
         bytes: Option<u64>,
+        lsm: Option<&Lsm>,
     ) -> Self {
+        let levels = lsm.map(|lsm| {
+            let shown: Vec<String> = lsm
+                .files_per_level
+                .iter()
+                .enumerate()
+                .filter(|(_, files)| **files > 0)
+                .map(|(level, files)| format!("L{level}:{files}"))
+                .collect();
+            if shown.is_empty() { "none".to_owned() } else { shown.join(" ") }
+        });
         Self {
             cells: vec![
                 column.to_owned(),
@@ -48,8 +59,20 @@ impl Row {
                 prefix.to_owned(),
                 keys.to_string(),
                 bytes.map_or_else(|| "-".to_owned(), human_bytes),
+                lsm.map_or_else(|| "-".to_owned(), |lsm| human_bytes(lsm.memtable_bytes)),
+                levels.clone().unwrap_or_else(|| "-".to_owned()),
+                lsm.map_or_else(|| "-".to_owned(), |lsm| human_bytes(lsm.pending_compaction_bytes)),
             ],
-            json: json!({ "column": column, "schema": schema, "prefix_len": prefix, "approximate_keys": keys, "approximate_bytes": bytes }),
+            json: json!({
+                "column": column,
+                "schema": schema,
+                "prefix_len": prefix,
+                "approximate_keys": keys,
+                "approximate_bytes": bytes,
+                "memtable_bytes": lsm.map(|lsm| lsm.memtable_bytes),
+                "table_files_per_level": lsm.map(|lsm| lsm.files_per_level.clone()),
+                "pending_compaction_bytes": lsm.map(|lsm| lsm.pending_compaction_bytes),
+            }),
         }
     }
 
@@ -68,6 +91,24 @@ impl Row {
             json: json!({ "column": column, "key_hex": hex::encode(key), "problem": problem }),
         }
     }
+}
+
+/// A RocksDB column family's own state, as its properties report it.
+pub(crate) struct Lsm {
+    /// Bytes in its memtables (`rocksdb.cur-size-all-mem-tables`).
+    pub(crate) memtable_bytes: u64,
+    /// Table files at each level, 0 to 6 (`rocksdb.num-files-at-level<N>`).
+    pub(crate) files_per_level: Vec<u64>,
+    /// Bytes compaction still has to rewrite (`rocksdb.estimate-pending-compaction-bytes`).
+    pub(crate) pending_compaction_bytes: u64,
+}
+
+/// RocksDB's block cache, shared by every column family.
+pub(crate) struct BlockCache {
+    /// Bytes in use.
+    pub(crate) usage: u64,
+    /// Its capacity.
+    pub(crate) capacity: u64,
 }
 
 /// Where and how results are printed.
@@ -92,6 +133,7 @@ impl Output {
         rows: &[Row],
         undeclared: &[String],
         versions: Option<&strata::versions::Recorded>,
+        cache: Option<&BlockCache>,
     ) {
         if self.json {
             let columns: Vec<_> = rows.iter().map(|r| r.json.clone()).collect();
@@ -109,9 +151,29 @@ impl Output {
                 "columns": columns,
                 "unregistered_column_families": undeclared,
                 "versions": versions,
+                "block_cache": cache.map(|cache| json!({ "usage_bytes": cache.usage, "capacity_bytes": cache.capacity })),
             }));
         } else {
-            Self::table(&["column", "schema", "prefix", "≈ keys", "≈ size"], rows);
+            Self::table(
+                &[
+                    "column",
+                    "schema",
+                    "prefix",
+                    "≈ keys",
+                    "≈ size",
+                    "memtables",
+                    "table files per level",
+                    "compaction debt",
+                ],
+                rows,
+            );
+            if let Some(cache) = cache {
+                println!(
+                    "block cache (shared by every column): {} of {} in use",
+                    human_bytes(cache.usage),
+                    human_bytes(cache.capacity)
+                );
+            }
             if !undeclared.is_empty() {
                 println!("column families without a valid Strata name: {}", undeclared.join(", "));
             }

@@ -96,6 +96,21 @@ fn stats_lists_every_column() {
             "view_topic_latest"
         ]
     );
+    // RocksDB's own view of each column: memtables, table files at levels 0-6, compaction debt;
+    // the migrated ledger's 50 000 entries are in table files.
+    for column in json["columns"].as_array().unwrap() {
+        assert_eq!(column["table_files_per_level"].as_array().unwrap().len(), 7, "{column}");
+        assert!(column["memtable_bytes"].is_u64() && column["pending_compaction_bytes"].is_u64());
+    }
+    let ledger = json["columns"].as_array().unwrap().iter().find(|c| c["column"] == "ledger");
+    let files: u64 = ledger.unwrap()["table_files_per_level"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert!(files > 0, "{ledger:?}");
+    assert_eq!(json["block_cache"]["capacity_bytes"], 64 << 20);
     let schemas: Vec<&str> =
         json["columns"].as_array().unwrap().iter().map(|c| c["schema"].as_str().unwrap()).collect();
     assert_eq!(
