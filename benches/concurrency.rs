@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use rocksdb::{DB, ReadOptions, WriteBatch, WriteOptions};
 use strata::rocksdb::RocksDb;
 use strata::{Column, Cursor, Database, Durability, KeyRange, Transaction};
+use strata_bench_support::rates::format_rate;
 use strata_bench_support::{
     CROSS_COLUMNS, Dataset, SHORT_SCAN, Scale, VALUE_LEN, config, load, open_raw_same_options,
 };
@@ -219,16 +220,6 @@ fn run(
 /// Distinct key counters for every window, so no commit rewrites an earlier key.
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
-fn rate(per_second: f64) -> String {
-    if per_second >= 1e6 {
-        format!("{:.2} M/s", per_second / 1e6)
-    } else if per_second >= 1e3 {
-        format!("{:.1} K/s", per_second / 1e3)
-    } else {
-        format!("{per_second:.0} /s")
-    }
-}
-
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -281,8 +272,8 @@ fn main() {
             println!(
                 "| {} | {threads} | {} | {} | {:.2} ({low:.2}–{high:.2}) |",
                 workload.name(),
-                rate(median(ours)),
-                rate(median(theirs)),
+                format_rate(median(ours)),
+                format_rate(median(theirs)),
                 median(ratios),
             );
         }

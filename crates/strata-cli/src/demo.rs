@@ -33,7 +33,7 @@ use strata::views::{Mode, Phase, ViewError, ViewReader};
 use strata::{Column, Handle, MemoryDb, ReadLayer, ReadOnly, Slice, Store, Temporal};
 
 use crate::error::CliError;
-use crate::output::{DemoSummary, KvDemo, LogDemo, Output, Rejection, ViewsDemo};
+use crate::output::{DemoSummary, EtcdDemo, KvDemo, LogDemo, Output, Rejection, ViewsDemo};
 use crate::views::{
     DEMO_VIEWS, SETTINGS, SETTINGS_VERSION, SettingsKey, demo_views, demo_views_at, settings_index,
     status_row,
@@ -49,6 +49,8 @@ pub(crate) struct DemoArgs {
     pub(crate) calls: u32,
     /// Delete the directory first.
     pub(crate) reset: bool,
+    /// Run the etcd step.
+    pub(crate) etcd: bool,
 }
 
 /// State slots each context's calls write to.
@@ -185,7 +187,11 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     let decoded = decode_first_meta(&store)?;
     // The directory's lock is released for the etcd step, which opens every column in it.
     drop(db);
-    let etcd = crate::etcd::demo(&args.db)?;
+    let etcd = if args.etcd {
+        crate::etcd::demo(&args.db)?
+    } else {
+        EtcdDemo::Skipped("--no-etcd".to_owned())
+    };
     out.demo_summary(&DemoSummary {
         path: &args.db,
         contexts: args.contexts,

@@ -51,7 +51,10 @@ fn run_demo(db: &RocksDb, dir: &Path) -> Result<EtcdDemo, CliError> {
     };
     let started_in = started.elapsed();
     let columns: Vec<Column> = db.columns();
-    let etcd = EtcdDb::open(&EtcdConfig::new(cluster.endpoints(), "demo-node"), &columns)?;
+    // A generous request timeout: three members and the copy share the machine with the demo.
+    let config =
+        EtcdConfig::new(cluster.endpoints(), "demo-node").request_timeout(Duration::from_secs(30));
+    let etcd = EtcdDb::open(&config, &columns)?;
 
     let copying = Instant::now();
     let incomplete =
@@ -86,7 +89,11 @@ fn run_demo(db: &RocksDb, dir: &Path) -> Result<EtcdDemo, CliError> {
     cluster.wait_until_led().map_err(|error| verification(&format!("restarting: {error}")))?;
     // Read from the restarted member alone (etcd's linearizable read goes through the leader,
     // so it also shows the member rejoined the cluster).
-    let alone = EtcdDb::open(&EtcdConfig::new([cluster.endpoint(KILLED)], "demo-node"), &columns)?;
+    let alone = EtcdDb::open(
+        &EtcdConfig::new([cluster.endpoint(KILLED)], "demo-node")
+            .request_timeout(Duration::from_secs(30)),
+        &columns,
+    )?;
     if KvStore::open(&alone)?.read(primary, secondary, key)? != value {
         return Err(verification("the restarted member does not serve the write"));
     }

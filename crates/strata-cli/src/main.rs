@@ -100,6 +100,9 @@ enum Command {
         /// Delete the database directory first.
         #[arg(long)]
         reset: bool,
+        /// Skip the last step, which starts a local etcd cluster and copies the database there.
+        #[arg(long)]
+        no_etcd: bool,
     },
     /// Columns with approximate key counts and sizes.
     Stats {
@@ -425,8 +428,8 @@ fn run_kv(db: &std::path::Path, command: KvCommand, out: &Output) -> Result<(), 
 fn run(cli: Cli) -> Result<(), CliError> {
     let out = Output { json: cli.json };
     match cli.command {
-        Command::Demo { db, contexts, calls, reset } => {
-            demo::run(&demo::DemoArgs { db, contexts, calls, reset }, &out)
+        Command::Demo { db, contexts, calls, reset, no_etcd } => {
+            demo::run(&demo::DemoArgs { db, contexts, calls, reset, etcd: !no_etcd }, &out)
         }
         Command::Stats { at } => inspect::stats(&at.location()?, &out),
         Command::Scan { column, at, prefix, from, to, reverse, limit } => {

@@ -398,7 +398,7 @@ fn the_demo_persists_lightning_state_beside_the_node_schema() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let output = strata()
-        .args(["demo", "--contexts", "2", "--calls", "10", "--json", "--db"])
+        .args(["demo", "--contexts", "2", "--calls", "10", "--no-etcd", "--json", "--db"])
         .arg(&db)
         .output()
         .unwrap();
@@ -429,7 +429,7 @@ fn the_demo_persists_lightning_state_beside_the_node_schema() {
     strata().args(["check", "--db"]).arg(&db).assert().success();
 
     strata()
-        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--db"])
+        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--no-etcd", "--db"])
         .arg(&db)
         .assert()
         .success()

@@ -71,7 +71,7 @@ fn the_demo_exchanges_logs_and_refuses_forgeries() {
 
     // The text summary tells the same story, and points at the log commands.
     strata()
-        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--db"])
+        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--no-etcd", "--db"])
         .arg(again.path().join("db"))
         .assert()
         .success()

@@ -132,7 +132,7 @@ fn the_demo_keeps_views_and_bumps_a_version() {
 
     // The text summary tells the same story, and points at the views commands.
     strata()
-        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--db"])
+        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--no-etcd", "--db"])
         .arg(dir.path().join("db"))
         .assert()
         .success()

@@ -20,7 +20,19 @@ pub(crate) fn json_of(output: &std::process::Output) -> Value {
 pub(crate) fn demo(dir: &tempfile::TempDir) -> (PathBuf, Value) {
     let db = dir.path().join("db");
     let output = strata()
-        .args(["demo", "--contexts", "2", "--calls", "10", "--reset", "--json", "--db"])
+        // The etcd step has a test of its own (`tests/etcd.rs`): skipped here, so that the many
+        // tests running the demo at once do not each start a cluster.
+        .args([
+            "demo",
+            "--contexts",
+            "2",
+            "--calls",
+            "10",
+            "--reset",
+            "--no-etcd",
+            "--json",
+            "--db",
+        ])
         .arg(&db)
         .output()
         .unwrap();
