@@ -229,7 +229,8 @@ impl EtcdDb {
     ///
     /// The cluster failing.
     pub fn stored_keys(&self) -> Result<u64> {
-        self.unaccounted_keys_at(None).map(|(stored, _)| stored)
+        let (start, end) = registry::root_range(&self.config.root);
+        Ok(self.count(start, end, None)?.0)
     }
 
     /// How many keys under the root belong to none of the columns this handle was opened with
@@ -288,11 +289,21 @@ impl EtcdDb {
     /// The keys in `[start, end)`, counted by the cluster now or at `revision`, and the revision
     /// counted at.
     fn count(&self, start: Vec<u8>, end: Vec<u8>, revision: Option<i64>) -> Result<(u64, i64)> {
+        self.count_keys(start, end, revision).map_err(EtcdError::into_storage)
+    }
+
+    /// [`EtcdDb::count`] with the backend's own error.
+    fn count_keys(
+        &self,
+        start: Vec<u8>,
+        end: Vec<u8>,
+        revision: Option<i64>,
+    ) -> std::result::Result<(u64, i64), EtcdError> {
         let mut options = GetOptions::new().with_range(end).with_count_only();
         if let Some(revision) = revision {
             options = options.with_revision(revision);
         }
-        let response = self.call(false, revision, move |mut kv| {
+        let response = self.request(false, revision, move |mut kv| {
             let (start, options) = (start.clone(), options.clone());
             async move { kv.get(start, Some(options)).await }
         })?;
@@ -459,12 +470,7 @@ impl EtcdDb {
     fn current_revision(&self) -> std::result::Result<i64, EtcdError> {
         // A count of the root's registry: a read within the root, all a user may be allowed.
         let (start, end) = registry::range(&self.config.root);
-        let response = self.request(false, None, move |mut kv| {
-            let (start, end) = (start.clone(), end.clone());
-            let options = GetOptions::new().with_range(end).with_count_only();
-            async move { kv.get(start, Some(options)).await }
-        })?;
-        Ok(response.header().map_or(0, etcd_client::ResponseHeader::revision))
+        Ok(self.count_keys(start, end, None)?.1)
     }
 
     /// The value of `key` in `column`, now or at `revision`.
