@@ -20,10 +20,11 @@ const MEMBERS: usize = 3;
 const KILLED: usize = 2;
 
 /// The demo's etcd step: a three-member cluster on loopback (its data in a temporary
-/// directory, removed afterwards); every column of the database in `path` copied to it in transactions
-/// within its limits and verified column by column; then one member killed, and the node's
-/// LDK persistence (the KV store) writing and reading on the two left; the member restarted,
-/// and the write read from it alone. Skipped, saying why, when the `etcd` binary is missing.
+/// directory, removed afterwards); every column of the database in `path` copied to it in
+/// transactions within its limits and verified column by column; then one member killed, and
+/// the node's LDK persistence (the KV store) writing and reading on the two left; the member
+/// restarted, and the write read from it alone. Skipped, saying why, when the `etcd` binary is
+/// missing or the cluster cannot start (`strata demo --no-etcd` skips it too).
 pub(crate) fn demo(path: &Path) -> Result<EtcdDemo, CliError> {
     // The members' data goes in a new temporary directory, removed when the step ends.
     let dir = tempfile::Builder::new()
