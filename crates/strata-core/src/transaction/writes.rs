@@ -2,12 +2,17 @@
 //! sorted index of the live writes over it, kept in short runs.
 //!
 //! This is the shape of RocksDB's `WriteBatchWithIndex`: a write appends its bytes and inserts
-//! one entry into the index, with no allocation of its own. An index entry carries the first
-//! eight bytes of its key, so a search compares integers and reads the log only to break ties.
-//! A run of the index holds at most [`RUN`] entries, so an insert moves little memory however
-//! large the transaction grows; the runs themselves are found by a binary search over their last
-//! keys. Stepping from one entry to the next is an index increment, which is what a cursor over
-//! the writes does most.
+//! one entry into the index, with no allocation of its own. A run of the index holds at most
+//! [`RUN`] entries, so an insert moves little memory however large the transaction grows, and
+//! stepping from one entry to the next is an index increment, which is what a cursor over the
+//! writes does most.
+//!
+//! Searches rarely read the log. Keys in one run share a prefix (they are neighbours: at scale,
+//! typically one context's keys), so each run records the length of the prefix its keys share, and
+//! each index entry carries the eight bytes of its key that follow it: a search within a run
+//! checks the shared prefix once, then compares integers, and reads the log only to break ties.
+//! The runs are found by a binary search over the first eight bytes of their last keys, held in
+//! the run itself, reading the log only where those tie.
 //!
 //! A write to a key already buffered replaces its entry in the index and leaves the old bytes in
 //! the log; once such dead bytes outweigh the live ones (and [`SLACK`]), the log is rewritten
@@ -28,26 +33,46 @@ const SLACK: usize = if cfg!(test) { 64 } else { 64 << 10 };
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     start: usize,
-    key_len: usize,
-    value_len: usize,
+    key_len: u32,
+    value_len: u32,
     put: bool,
 }
 
 impl Slot {
     fn len(self) -> usize {
-        self.key_len + self.value_len
+        self.key_len as usize + self.value_len as usize
     }
 }
 
-/// One entry of the index: a live write's slot, and the first eight bytes of its key, which
-/// settle most comparisons without a look into the log.
+/// One entry of the index: a live write's slot, and the eight bytes of its key after its run's
+/// shared prefix, which settle most comparisons without a look into the log.
 #[derive(Debug, Clone, Copy)]
 struct Indexed {
     head: u64,
     slot: usize,
 }
 
-/// A key searched for, with its head taken once.
+/// A run of the index: 1 to [`RUN`] entries in key order, the length of the prefix all their
+/// keys share, and the first eight bytes of the last key, for finding runs.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    entries: Vec<Indexed>,
+    shared: usize,
+    last_head: u64,
+}
+
+/// Eight bytes of `key` from `at` as a big-endian integer, zero-padded. Two keys that agree
+/// before `at` and whose heads there differ are ordered as their heads are; equal heads need a
+/// full comparison.
+fn head(key: &[u8], at: usize) -> u64 {
+    let rest = key.get(at..).unwrap_or_default();
+    let mut bytes = [0; 8];
+    let len = rest.len().min(8);
+    bytes[..len].copy_from_slice(&rest[..len]);
+    u64::from_be_bytes(bytes)
+}
+
+/// A key searched for, with its first eight bytes taken once.
 #[derive(Debug, Clone, Copy)]
 struct Probe<'k> {
     key: &'k [u8],
@@ -56,17 +81,78 @@ struct Probe<'k> {
 
 impl<'k> Probe<'k> {
     fn new(key: &'k [u8]) -> Self {
-        Self { key, head: head(key) }
+        Self { key, head: head(key, 0) }
     }
 }
 
-/// The first eight bytes of `key` as a big-endian integer, zero-padded. Two keys whose heads
-/// differ are ordered as their heads are; keys with equal heads need a full comparison.
-fn head(key: &[u8]) -> u64 {
-    let mut bytes = [0; 8];
-    let len = key.len().min(8);
-    bytes[..len].copy_from_slice(&key[..len]);
-    u64::from_be_bytes(bytes)
+/// The log and its slots: every key and value written, by slot number.
+#[derive(Clone, Default)]
+struct Log {
+    bytes: Vec<u8>,
+    slots: Vec<Slot>,
+}
+
+impl Log {
+    fn key(&self, slot: usize) -> &[u8] {
+        let Slot { start, key_len, .. } = self.slots[slot];
+        &self.bytes[start..start + key_len as usize]
+    }
+
+    fn op(&self, slot: usize) -> Op<'_> {
+        let Slot { start, key_len, value_len, put } = self.slots[slot];
+        if put {
+            let value = start + key_len as usize;
+            Op::Put(&self.bytes[value..value + value_len as usize])
+        } else {
+            Op::Delete
+        }
+    }
+
+    /// How `run`'s last key compares with `probe`.
+    fn compare_last(&self, run: &Run, probe: Probe<'_>) -> Ordering {
+        let last = run.entries.last().expect("runs are never empty");
+        run.last_head.cmp(&probe.head).then_with(|| self.key(last.slot).cmp(probe.key))
+    }
+
+    /// Where `key` lies in `run`: `Ok` with the index of its entry, or `Err` with the index it
+    /// would be inserted at.
+    fn search(&self, run: &Run, key: &[u8]) -> Result<usize, usize> {
+        let first = run.entries.first().expect("runs are never empty");
+        let shared = run.shared;
+        if shared > 0 {
+            let prefix = &self.key(first.slot)[..shared];
+            let len = key.len().min(shared);
+            match key[..len].cmp(&prefix[..len]) {
+                Ordering::Less => return Err(0),
+                Ordering::Greater => return Err(run.entries.len()),
+                // A proper prefix of the shared prefix comes before every key of the run.
+                Ordering::Equal if key.len() < shared => return Err(0),
+                Ordering::Equal => {}
+            }
+        }
+        let probe = head(key, shared);
+        run.entries.binary_search_by(|entry| {
+            entry.head.cmp(&probe).then_with(|| self.key(entry.slot)[shared..].cmp(&key[shared..]))
+        })
+    }
+
+    /// Sets `run`'s shared prefix from its first and last keys, retaking every head if it
+    /// changed, and its last head.
+    fn refresh(&self, run: &mut Run) {
+        let (Some(first), Some(last)) = (run.entries.first(), run.entries.last()) else {
+            return;
+        };
+        let (first, last) = (self.key(first.slot), self.key(last.slot));
+        // Keys between the first and the last share at least what those two share.
+        let shared = first.iter().zip(last).take_while(|(a, b)| a == b).count();
+        run.last_head = head(last, 0);
+        if shared != run.shared {
+            run.shared = shared;
+            for entry in &mut run.entries {
+                entry.head = head(self.key(entry.slot), shared);
+            }
+        }
+    }
 }
 
 /// A place in the index: run `run`, entry `index`. The position past the last entry is
@@ -81,39 +167,18 @@ pub(crate) struct Position {
 #[derive(Clone, Default)]
 pub(crate) struct ColumnWrites {
     /// Every key and value written, in write order; superseded ones until the next compaction.
-    log: Vec<u8>,
-    /// Where each write lies in `log`, by slot number.
-    slots: Vec<Slot>,
+    log: Log,
     /// The live writes in key order, in runs of 1 to [`RUN`].
-    runs: Vec<Vec<Indexed>>,
-    /// Emptied runs kept by [`ColumnWrites::clear`] for the next writes.
+    runs: Vec<Run>,
+    /// Emptied runs' entries kept by [`ColumnWrites::clear`] for the next writes.
     spare: Vec<Vec<Indexed>>,
     /// How many keys are buffered.
     len: usize,
-    /// Bytes of `log` that belong to live writes.
+    /// Bytes of the log that belong to live writes.
     live_bytes: usize,
 }
 
 impl ColumnWrites {
-    /// How `entry`'s key compares with `probe`'s.
-    fn compare(&self, entry: Indexed, probe: Probe<'_>) -> Ordering {
-        entry.head.cmp(&probe.head).then_with(|| self.key(entry.slot).cmp(probe.key))
-    }
-
-    fn key(&self, slot: usize) -> &[u8] {
-        let Slot { start, key_len, .. } = self.slots[slot];
-        &self.log[start..start + key_len]
-    }
-
-    fn op(&self, slot: usize) -> Op<'_> {
-        let Slot { start, key_len, value_len, put } = self.slots[slot];
-        if put {
-            Op::Put(&self.log[start + key_len..start + key_len + value_len])
-        } else {
-            Op::Delete
-        }
-    }
-
     /// How many keys are buffered.
     pub(crate) fn len(&self) -> usize {
         self.len
@@ -126,94 +191,115 @@ impl ColumnWrites {
 
     /// Buffers a write of `key`: a put of `value`, or a delete when it is `None`. A later write
     /// to a key replaces the earlier one.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `key` or `value` is 4 GiB or longer (no backend stores such an entry).
     pub(crate) fn write(&mut self, key: &[u8], value: Option<&[u8]>) {
-        let probe = Probe::new(key);
-        let entry = Indexed { head: probe.head, slot: self.slots.len() };
-        match self.run_for(Bound::Included(probe)) {
-            None => {
-                // A column's first run grows as it fills: small transactions stay small.
-                let mut run = self.new_run(4);
-                run.push(entry);
-                self.runs.push(run);
-                self.len += 1;
-            }
-            Some(run) => match self.runs[run].binary_search_by(|&e| self.compare(e, probe)) {
-                Ok(index) => {
-                    let old = std::mem::replace(&mut self.runs[run][index], entry);
-                    self.live_bytes -= self.slots[old.slot].len();
-                }
-                Err(index) => {
-                    self.runs[run].insert(index, entry);
-                    self.len += 1;
-                    if self.runs[run].len() > RUN {
-                        let half = self.runs[run].len() / 2;
-                        // Split runs fill up, so the new one gets its full size at once.
-                        let mut tail = self.new_run(RUN + 1);
-                        tail.extend(self.runs[run].drain(half..));
-                        self.runs.insert(run + 1, tail);
-                    }
-                }
-            },
-        }
+        let slot = self.log.slots.len();
+        let start = self.log.bytes.len();
         let value_len = value.map_or(0, <[u8]>::len);
-        let start = self.log.len();
-        self.log.extend_from_slice(key);
-        self.log.extend_from_slice(value.unwrap_or_default());
-        self.slots.push(Slot { start, key_len: key.len(), value_len, put: value.is_some() });
+        let length = |len: usize| u32::try_from(len).expect("keys and values are under 4 GiB");
+        self.log.bytes.extend_from_slice(key);
+        self.log.bytes.extend_from_slice(value.unwrap_or_default());
+        self.log.slots.push(Slot {
+            start,
+            key_len: length(key.len()),
+            value_len: length(value_len),
+            put: value.is_some(),
+        });
         self.live_bytes += key.len() + value_len;
-        let dead = self.log.len() - self.live_bytes;
+
+        let Some(r) = self.run_for(Bound::Included(key)) else {
+            // A column's first run grows as it fills: small transactions stay small.
+            let mut entries = self.new_entries(4);
+            entries.push(Indexed { head: 0, slot });
+            let mut run = Run { entries, shared: 0, last_head: 0 };
+            run.shared = usize::MAX; // forces `refresh` to take every head
+            self.log.refresh(&mut run);
+            self.runs.push(run);
+            self.len += 1;
+            return;
+        };
+        match self.log.search(&self.runs[r], key) {
+            Ok(index) => {
+                let old = std::mem::replace(&mut self.runs[r].entries[index].slot, slot);
+                self.live_bytes -= self.log.slots[old].len();
+            }
+            Err(index) => {
+                let run = &mut self.runs[r];
+                let entry = Indexed { head: head(key, run.shared), slot };
+                run.entries.insert(index, entry);
+                self.len += 1;
+                if index == 0 || index + 1 == run.entries.len() {
+                    self.log.refresh(run);
+                }
+                if run.entries.len() > RUN {
+                    let half = run.entries.len() / 2;
+                    // Split runs fill up, so the new one gets its full size at once.
+                    let mut tail = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(RUN + 1));
+                    tail.extend(self.runs[r].entries.drain(half..));
+                    let mut tail = Run { entries: tail, shared: usize::MAX, last_head: 0 };
+                    self.log.refresh(&mut tail);
+                    self.log.refresh(&mut self.runs[r]);
+                    self.runs.insert(r + 1, tail);
+                }
+            }
+        }
+        let dead = self.log.bytes.len() - self.live_bytes;
         if dead > SLACK.max(self.live_bytes) {
             self.compact();
         }
     }
 
-    /// An empty run: a spare one if there is one, else a new one with room for `capacity`.
-    fn new_run(&mut self, capacity: usize) -> Vec<Indexed> {
+    /// An empty entry list: a spare one if there is one, else a new one with room for
+    /// `capacity`.
+    fn new_entries(&mut self, capacity: usize) -> Vec<Indexed> {
         self.spare.pop().unwrap_or_else(|| Vec::with_capacity(capacity))
     }
 
     /// The run where keys at or after `from` start: `None` when there are no runs, and the last
     /// run when `from` lies beyond every key.
-    fn run_for(&self, from: Bound<Probe<'_>>) -> Option<usize> {
-        let run =
-            self.runs.partition_point(|run| run.last().is_some_and(|&e| self.before(e, from)));
+    fn run_for(&self, from: Bound<&[u8]>) -> Option<usize> {
+        let run = match from {
+            Bound::Included(key) => {
+                let probe = Probe::new(key);
+                self.runs.partition_point(|run| self.log.compare_last(run, probe).is_lt())
+            }
+            Bound::Excluded(key) => {
+                let probe = Probe::new(key);
+                self.runs.partition_point(|run| self.log.compare_last(run, probe).is_le())
+            }
+            Bound::Unbounded => 0,
+        };
         (!self.runs.is_empty()).then(|| run.min(self.runs.len() - 1))
-    }
-
-    /// Whether `entry`'s key lies before the start bound `from`.
-    fn before(&self, entry: Indexed, from: Bound<Probe<'_>>) -> bool {
-        match from {
-            Bound::Included(probe) => self.compare(entry, probe) == Ordering::Less,
-            Bound::Excluded(probe) => self.compare(entry, probe) != Ordering::Greater,
-            Bound::Unbounded => false,
-        }
     }
 
     /// Rewrites the log with only the live writes, in key order.
     fn compact(&mut self) {
-        let mut log = Vec::with_capacity(self.live_bytes);
-        let mut slots = Vec::with_capacity(self.len);
+        let mut log =
+            Log { bytes: Vec::with_capacity(self.live_bytes), slots: Vec::with_capacity(self.len) };
         for run in &mut self.runs {
-            for entry in run.iter_mut() {
-                let old = self.slots[entry.slot];
-                let new = Slot { start: log.len(), ..old };
-                log.extend_from_slice(&self.log[old.start..old.start + old.len()]);
-                entry.slot = slots.len();
-                slots.push(new);
+            for entry in &mut run.entries {
+                let old = self.log.slots[entry.slot];
+                let new = Slot { start: log.bytes.len(), ..old };
+                log.bytes.extend_from_slice(&self.log.bytes[old.start..old.start + old.len()]);
+                entry.slot = log.slots.len();
+                log.slots.push(new);
             }
         }
         self.log = log;
-        self.slots = slots;
     }
 
     /// Forgets every write, keeping the memory of the log, the slots and the runs for the next
     /// ones.
     pub(crate) fn clear(&mut self) {
-        self.log.clear();
-        self.slots.clear();
-        for mut run in self.runs.drain(..) {
-            run.clear();
-            self.spare.push(run);
+        self.log.bytes.clear();
+        self.log.slots.clear();
+        for run in self.runs.drain(..) {
+            let mut entries = run.entries;
+            entries.clear();
+            self.spare.push(entries);
         }
         self.len = 0;
         self.live_bytes = 0;
@@ -221,22 +307,25 @@ impl ColumnWrites {
 
     /// The buffered write to `key`, if there is one.
     pub(crate) fn get(&self, key: &[u8]) -> Option<Op<'_>> {
-        let probe = Probe::new(key);
-        let run = &self.runs[self.run_for(Bound::Included(probe))?];
-        let index = run.binary_search_by(|&e| self.compare(e, probe)).ok()?;
-        Some(self.op(run[index].slot))
+        let run = &self.runs[self.run_for(Bound::Included(key))?];
+        let index = self.log.search(run, key).ok()?;
+        Some(self.log.op(run.entries[index].slot))
     }
 
     /// The first position whose key is not before `from` (the end when there is none).
     pub(crate) fn seek(&self, from: Bound<&[u8]>) -> Position {
-        let from = from.map(Probe::new);
-        match self.run_for(from) {
-            Some(run) => {
-                let index = self.runs[run].partition_point(|&e| self.before(e, from));
-                self.normalise(Position { run, index })
-            }
-            None => self.end(),
-        }
+        let Some(run) = self.run_for(from) else {
+            return self.end();
+        };
+        let index = match from {
+            Bound::Included(key) => self.log.search(&self.runs[run], key).unwrap_or_else(|i| i),
+            Bound::Excluded(key) => match self.log.search(&self.runs[run], key) {
+                Ok(index) => index + 1,
+                Err(index) => index,
+            },
+            Bound::Unbounded => 0,
+        };
+        self.normalise(Position { run, index })
     }
 
     /// The position past the last entry.
@@ -247,7 +336,7 @@ impl ColumnWrites {
     /// `position` itself, or the end if it lies past the last entry of its run.
     fn normalise(&self, position: Position) -> Position {
         match self.runs.get(position.run) {
-            Some(run) if position.index >= run.len() => {
+            Some(run) if position.index >= run.entries.len() => {
                 Position { run: position.run + 1, index: 0 }
             }
             _ => position,
@@ -256,8 +345,8 @@ impl ColumnWrites {
 
     /// The entry at `position`; `None` at the end.
     pub(crate) fn entry(&self, position: Position) -> Option<(&[u8], Op<'_>)> {
-        let slot = self.runs.get(position.run)?.get(position.index)?.slot;
-        Some((self.key(slot), self.op(slot)))
+        let slot = self.runs.get(position.run)?.entries.get(position.index)?.slot;
+        Some((self.log.key(slot), self.log.op(slot)))
     }
 
     /// The position after `position` (the end stays the end).
@@ -274,7 +363,7 @@ impl ColumnWrites {
             return Some(Position { index: position.index - 1, ..position });
         }
         let run = position.run.checked_sub(1)?;
-        Some(Position { run, index: self.runs[run].len() - 1 })
+        Some(Position { run, index: self.runs[run].entries.len() - 1 })
     }
 
     /// The entries from `front` up to (not including) `back`, in key order.
@@ -431,6 +520,10 @@ mod tests {
         }
         assert_eq!(writes.len(), 1);
         assert_eq!(writes.get(b"counter"), Some(Op::Put(&9_999_u32.to_be_bytes())));
-        assert!(writes.log.len() <= 2 * SLACK + 11, "log grew to {} bytes", writes.log.len());
+        assert!(
+            writes.log.bytes.len() <= 2 * SLACK + 11,
+            "log grew to {} bytes",
+            writes.log.bytes.len()
+        );
     }
 }
