@@ -1,22 +1,26 @@
 //! One column's buffered writes: a log of every key and value in one growing buffer, and a
 //! sorted index of the live writes over it, kept in short runs.
 //!
-//! This is the shape of RocksDB's `WriteBatchWithIndex`: a write appends its bytes and inserts
-//! one entry into the index, with no allocation of its own. A run of the index holds at most
-//! [`RUN`] entries, so an insert moves little memory however large the transaction grows, and
-//! stepping from one entry to the next is an index increment, which is what a cursor over the
-//! writes does most.
+//! This is the shape of RocksDB's `WriteBatchWithIndex`: a write appends a record — an 8-byte
+//! header with the key's and the value's lengths, then the key and the value — and inserts one
+//! entry into the index, with no allocation of its own. A run of the index holds at most [`RUN`]
+//! entries, so an insert moves little memory however large the transaction grows, and stepping
+//! from one entry to the next is an index increment, which is what a cursor over the writes does
+//! most.
 //!
 //! Searches rarely read the log. Keys in one run share a prefix (they are neighbours: at scale,
 //! typically one context's keys), so each run records the length of the prefix its keys share, and
 //! each index entry carries the eight bytes of its key that follow it: a search within a run
 //! checks the shared prefix once, then compares integers, and reads the log only to break ties.
 //! The runs are found by a binary search over the first eight bytes of their last keys, held in
-//! the run itself, reading the log only where those tie.
+//! the run itself, reading the log only where those tie. An index entry points straight at its
+//! record, so reading a key is one look into the log.
 //!
-//! A write to a key already buffered replaces its entry in the index and leaves the old bytes in
-//! the log; once such dead bytes outweigh the live ones (and [`SLACK`]), the log is rewritten
-//! with only the live writes, so memory stays within a constant factor of what is buffered.
+//! A write to a key already buffered rewrites its record in place when the new value fits in the
+//! old one's bytes (a same-sized value, a delete); otherwise it appends a new record and points
+//! the entry at it, leaving the old bytes dead. Once dead bytes outweigh half the live ones (and
+//! [`SLACK`]), the log is rewritten with only the live records, so the log stays within 1.5 times
+//! what is buffered.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -28,28 +32,18 @@ use super::Op;
 const RUN: usize = if cfg!(test) { 4 } else { 256 };
 /// Dead bytes always tolerated in the log before it is compacted.
 const SLACK: usize = if cfg!(test) { 64 } else { 64 << 10 };
+/// A record's header: the key's length, then the value's (or [`DELETED`]), little-endian `u32`s.
+const HEADER: usize = 8;
+/// The value length that marks a delete.
+const DELETED: u32 = u32::MAX;
 
-/// Where one write's key and value lie in the log.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    start: usize,
-    key_len: u32,
-    value_len: u32,
-    put: bool,
-}
-
-impl Slot {
-    fn len(self) -> usize {
-        self.key_len as usize + self.value_len as usize
-    }
-}
-
-/// One entry of the index: a live write's slot, and the eight bytes of its key after its run's
-/// shared prefix, which settle most comparisons without a look into the log.
+/// One entry of the index: where a live write's record starts in the log, and the eight bytes of
+/// its key after its run's shared prefix, which settle most comparisons without a look into the
+/// log.
 #[derive(Debug, Clone, Copy)]
 struct Indexed {
     head: u64,
-    slot: usize,
+    at: usize,
 }
 
 /// A run of the index: 1 to [`RUN`] entries in key order, the length of the prefix all their
@@ -85,33 +79,78 @@ impl<'k> Probe<'k> {
     }
 }
 
-/// The log and its slots: every key and value written, by slot number.
+/// A length as a header field.
+///
+/// # Panics
+///
+/// Panics at 4 GiB - 1 or more: no backend stores such a key or value.
+fn field(len: usize) -> u32 {
+    u32::try_from(len).ok().filter(|&len| len != DELETED).expect("keys and values under 4 GiB")
+}
+
+/// The records of every write, in write order; superseded ones until the next compaction.
 #[derive(Clone, Default)]
 struct Log {
     bytes: Vec<u8>,
-    slots: Vec<Slot>,
 }
 
 impl Log {
-    fn key(&self, slot: usize) -> &[u8] {
-        let Slot { start, key_len, .. } = self.slots[slot];
-        &self.bytes[start..start + key_len as usize]
+    /// The key's length and the value's (`None` for a delete) of the record at `at`.
+    fn header(&self, at: usize) -> (usize, Option<usize>) {
+        let word = |from: usize| {
+            let bytes: [u8; 4] = self.bytes[from..from + 4].try_into().expect("four bytes");
+            u32::from_le_bytes(bytes)
+        };
+        let value = word(at + 4);
+        (word(at) as usize, (value != DELETED).then_some(value as usize))
     }
 
-    fn op(&self, slot: usize) -> Op<'_> {
-        let Slot { start, key_len, value_len, put } = self.slots[slot];
-        if put {
-            let value = start + key_len as usize;
-            Op::Put(&self.bytes[value..value + value_len as usize])
-        } else {
-            Op::Delete
+    /// How many bytes the record at `at` takes.
+    fn record_len(&self, at: usize) -> usize {
+        let (key, value) = self.header(at);
+        HEADER + key + value.unwrap_or(0)
+    }
+
+    fn key(&self, at: usize) -> &[u8] {
+        let (key, _) = self.header(at);
+        &self.bytes[at + HEADER..at + HEADER + key]
+    }
+
+    fn op(&self, at: usize) -> Op<'_> {
+        match self.header(at) {
+            (key, Some(value)) => {
+                let from = at + HEADER + key;
+                Op::Put(&self.bytes[from..from + value])
+            }
+            (_, None) => Op::Delete,
+        }
+    }
+
+    /// Appends a record; returns where it starts.
+    fn append(&mut self, key: &[u8], value: Option<&[u8]>) -> usize {
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(&field(key.len()).to_le_bytes());
+        self.bytes.extend_from_slice(&value.map_or(DELETED, |v| field(v.len())).to_le_bytes());
+        self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(value.unwrap_or_default());
+        at
+    }
+
+    /// Rewrites the value of the record at `at`, which must have room for it.
+    fn overwrite(&mut self, at: usize, value: Option<&[u8]>) {
+        let (key, _) = self.header(at);
+        let word = value.map_or(DELETED, |v| field(v.len()));
+        self.bytes[at + 4..at + HEADER].copy_from_slice(&word.to_le_bytes());
+        if let Some(value) = value {
+            let from = at + HEADER + key;
+            self.bytes[from..from + value.len()].copy_from_slice(value);
         }
     }
 
     /// How `run`'s last key compares with `probe`.
     fn compare_last(&self, run: &Run, probe: Probe<'_>) -> Ordering {
         let last = run.entries.last().expect("runs are never empty");
-        run.last_head.cmp(&probe.head).then_with(|| self.key(last.slot).cmp(probe.key))
+        run.last_head.cmp(&probe.head).then_with(|| self.key(last.at).cmp(probe.key))
     }
 
     /// Where `key` lies in `run`: `Ok` with the index of its entry, or `Err` with the index it
@@ -120,7 +159,7 @@ impl Log {
         let first = run.entries.first().expect("runs are never empty");
         let shared = run.shared;
         if shared > 0 {
-            let prefix = &self.key(first.slot)[..shared];
+            let prefix = &self.key(first.at)[..shared];
             let len = key.len().min(shared);
             match key[..len].cmp(&prefix[..len]) {
                 Ordering::Less => return Err(0),
@@ -132,7 +171,7 @@ impl Log {
         }
         let probe = head(key, shared);
         run.entries.binary_search_by(|entry| {
-            entry.head.cmp(&probe).then_with(|| self.key(entry.slot)[shared..].cmp(&key[shared..]))
+            entry.head.cmp(&probe).then_with(|| self.key(entry.at)[shared..].cmp(&key[shared..]))
         })
     }
 
@@ -142,14 +181,14 @@ impl Log {
         let (Some(first), Some(last)) = (run.entries.first(), run.entries.last()) else {
             return;
         };
-        let (first, last) = (self.key(first.slot), self.key(last.slot));
+        let (first, last) = (self.key(first.at), self.key(last.at));
         // Keys between the first and the last share at least what those two share.
         let shared = first.iter().zip(last).take_while(|(a, b)| a == b).count();
         run.last_head = head(last, 0);
         if shared != run.shared {
             run.shared = shared;
             for entry in &mut run.entries {
-                entry.head = head(self.key(entry.slot), shared);
+                entry.head = head(self.key(entry.at), shared);
             }
         }
     }
@@ -166,7 +205,7 @@ pub(crate) struct Position {
 /// One column's buffered writes, ordered by key, each key once (its latest write).
 #[derive(Clone, Default)]
 pub(crate) struct ColumnWrites {
-    /// Every key and value written, in write order; superseded ones until the next compaction.
+    /// Every write's record, in write order; superseded ones until the next compaction.
     log: Log,
     /// The live writes in key order, in runs of 1 to [`RUN`].
     runs: Vec<Run>,
@@ -174,8 +213,10 @@ pub(crate) struct ColumnWrites {
     spare: Vec<Vec<Indexed>>,
     /// How many keys are buffered.
     len: usize,
-    /// Bytes of the log that belong to live writes.
+    /// Total length of the live keys and values.
     live_bytes: usize,
+    /// Bytes of the log that belong to live records, headers included.
+    live_log: usize,
 }
 
 impl ColumnWrites {
@@ -196,41 +237,39 @@ impl ColumnWrites {
     ///
     /// Panics if `key` or `value` is 4 GiB or longer (no backend stores such an entry).
     pub(crate) fn write(&mut self, key: &[u8], value: Option<&[u8]>) {
-        let slot = self.log.slots.len();
-        let start = self.log.bytes.len();
         let value_len = value.map_or(0, <[u8]>::len);
-        let length = |len: usize| u32::try_from(len).expect("keys and values are under 4 GiB");
-        self.log.bytes.extend_from_slice(key);
-        self.log.bytes.extend_from_slice(value.unwrap_or_default());
-        self.log.slots.push(Slot {
-            start,
-            key_len: length(key.len()),
-            value_len: length(value_len),
-            put: value.is_some(),
-        });
-        self.live_bytes += key.len() + value_len;
-
         let Some(r) = self.run_for(Bound::Included(key)) else {
+            let at = self.log.append(key, value);
+            self.added(at);
             // A column's first run grows as it fills: small transactions stay small.
             let mut entries = self.new_entries(4);
-            entries.push(Indexed { head: 0, slot });
-            let mut run = Run { entries, shared: 0, last_head: 0 };
-            run.shared = usize::MAX; // forces `refresh` to take every head
+            entries.push(Indexed { head: 0, at });
+            let mut run = Run { entries, shared: usize::MAX, last_head: 0 };
             self.log.refresh(&mut run);
             self.runs.push(run);
-            self.len += 1;
             return;
         };
         match self.log.search(&self.runs[r], key) {
             Ok(index) => {
-                let old = std::mem::replace(&mut self.runs[r].entries[index].slot, slot);
-                self.live_bytes -= self.log.slots[old].len();
+                let at = self.runs[r].entries[index].at;
+                let (_, old) = self.log.header(at);
+                let old = old.unwrap_or(0);
+                self.live_bytes = self.live_bytes - old + value_len;
+                if value_len <= old {
+                    self.log.overwrite(at, value);
+                    self.live_log -= old - value_len;
+                } else {
+                    self.live_log -= self.log.record_len(at);
+                    let at = self.log.append(key, value);
+                    self.live_log += self.log.record_len(at);
+                    self.runs[r].entries[index].at = at;
+                }
             }
             Err(index) => {
+                let at = self.log.append(key, value);
+                self.added(at);
                 let run = &mut self.runs[r];
-                let entry = Indexed { head: head(key, run.shared), slot };
-                run.entries.insert(index, entry);
-                self.len += 1;
+                run.entries.insert(index, Indexed { head: head(key, run.shared), at });
                 if index == 0 || index + 1 == run.entries.len() {
                     self.log.refresh(run);
                 }
@@ -246,10 +285,18 @@ impl ColumnWrites {
                 }
             }
         }
-        let dead = self.log.bytes.len() - self.live_bytes;
-        if dead > SLACK.max(self.live_bytes) {
+        let dead = self.log.bytes.len() - self.live_log;
+        if dead > SLACK.max(self.live_log / 2) {
             self.compact();
         }
+    }
+
+    /// Counts a new key whose record was appended at `at`.
+    fn added(&mut self, at: usize) {
+        let (key, value) = self.log.header(at);
+        self.len += 1;
+        self.live_bytes += key + value.unwrap_or(0);
+        self.live_log += self.log.record_len(at);
     }
 
     /// An empty entry list: a spare one if there is one, else a new one with room for
@@ -275,27 +322,23 @@ impl ColumnWrites {
         (!self.runs.is_empty()).then(|| run.min(self.runs.len() - 1))
     }
 
-    /// Rewrites the log with only the live writes, in key order.
+    /// Rewrites the log with only the live records, in key order.
     fn compact(&mut self) {
-        let mut log =
-            Log { bytes: Vec::with_capacity(self.live_bytes), slots: Vec::with_capacity(self.len) };
+        let mut log = Log { bytes: Vec::with_capacity(self.live_log) };
         for run in &mut self.runs {
             for entry in &mut run.entries {
-                let old = self.log.slots[entry.slot];
-                let new = Slot { start: log.bytes.len(), ..old };
-                log.bytes.extend_from_slice(&self.log.bytes[old.start..old.start + old.len()]);
-                entry.slot = log.slots.len();
-                log.slots.push(new);
+                let len = self.log.record_len(entry.at);
+                let at = log.bytes.len();
+                log.bytes.extend_from_slice(&self.log.bytes[entry.at..entry.at + len]);
+                entry.at = at;
             }
         }
         self.log = log;
     }
 
-    /// Forgets every write, keeping the memory of the log, the slots and the runs for the next
-    /// ones.
+    /// Forgets every write, keeping the memory of the log and the runs for the next ones.
     pub(crate) fn clear(&mut self) {
         self.log.bytes.clear();
-        self.log.slots.clear();
         for run in self.runs.drain(..) {
             let mut entries = run.entries;
             entries.clear();
@@ -303,13 +346,14 @@ impl ColumnWrites {
         }
         self.len = 0;
         self.live_bytes = 0;
+        self.live_log = 0;
     }
 
     /// The buffered write to `key`, if there is one.
     pub(crate) fn get(&self, key: &[u8]) -> Option<Op<'_>> {
         let run = &self.runs[self.run_for(Bound::Included(key))?];
         let index = self.log.search(run, key).ok()?;
-        Some(self.log.op(run.entries[index].slot))
+        Some(self.log.op(run.entries[index].at))
     }
 
     /// The first position whose key is not before `from` (the end when there is none).
@@ -345,8 +389,8 @@ impl ColumnWrites {
 
     /// The entry at `position`; `None` at the end.
     pub(crate) fn entry(&self, position: Position) -> Option<(&[u8], Op<'_>)> {
-        let slot = self.runs.get(position.run)?.entries.get(position.index)?.slot;
-        Some((self.log.key(slot), self.log.op(slot)))
+        let at = self.runs.get(position.run)?.entries.get(position.index)?.at;
+        Some((self.log.key(at), self.log.op(at)))
     }
 
     /// The position after `position` (the end stays the end).
@@ -449,6 +493,15 @@ mod tests {
             buffered.write(key, value.as_deref());
             model.insert(key.clone(), value.clone());
         }
+        // The log holds the live records and at most max(SLACK, half of them) dead bytes.
+        let live: usize = buffered
+            .runs
+            .iter()
+            .flat_map(|run| &run.entries)
+            .map(|e| buffered.log.record_len(e.at))
+            .sum();
+        prop_assert_eq!(buffered.live_log, live);
+        prop_assert!(buffered.log.bytes.len() - live <= SLACK.max(live / 2));
         let expected: Entries = model.into_iter().collect();
         prop_assert_eq!(entries(buffered.iter()), expected.clone());
         let reversed: Entries = expected.iter().rev().cloned().collect();
@@ -516,12 +569,15 @@ mod tests {
     fn overwriting_one_key_keeps_the_log_bounded() {
         let mut writes = ColumnWrites::default();
         for i in 0..10_000_u32 {
-            writes.write(b"counter", Some(&i.to_be_bytes()));
+            // Values that grow and shrink: some rewrites fit in place, some append.
+            let value = vec![0xab; (i % 7) as usize];
+            writes.write(b"counter", Some(&value));
         }
         assert_eq!(writes.len(), 1);
-        assert_eq!(writes.get(b"counter"), Some(Op::Put(&9_999_u32.to_be_bytes())));
+        assert_eq!(writes.get(b"counter"), Some(Op::Put(&[0xab; 9_999 % 7][..])));
+        let record = HEADER + 7 + 6;
         assert!(
-            writes.log.bytes.len() <= 2 * SLACK + 11,
+            writes.log.bytes.len() <= SLACK + 2 * record,
             "log grew to {} bytes",
             writes.log.bytes.len()
         );
