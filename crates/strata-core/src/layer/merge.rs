@@ -58,26 +58,32 @@ impl<C: Cursor> Overlay for Plain<C> {
 }
 
 /// A cursor over one column's buffered writes in a transaction, deletes included. It keeps its
-/// place in the transaction's index, so a step is an increment and only seeks search.
+/// place in the transaction's index, so a step is an increment and only seeks search; the range's
+/// ends are found once, as positions, so a step checks it by comparing two integers.
 pub struct ShadowCursor<'a> {
     writes: Option<&'a ColumnWrites>,
     range: KeyRange,
+    /// The first position in the range and the one past its last.
+    span: (Position, Position),
     position: Option<Position>,
     current: Option<(&'a [u8], Op<'a>)>,
 }
 
 impl<'a> ShadowCursor<'a> {
     pub(crate) fn new(writes: Option<&'a ColumnWrites>, range: KeyRange) -> Self {
-        Self { writes, range, position: None, current: None }
+        let span = writes.map_or((Position::START, Position::START), |writes| {
+            let first = writes.seek(Bound::Included(range.start()));
+            let past = range.end().map_or(writes.end(), |end| writes.seek(Bound::Included(end)));
+            (first, past.max(first))
+        });
+        Self { writes, range, span, position: None, current: None }
     }
 
-    /// Moves to `position` — invalid when it is `None` or its entry lies outside the range.
+    /// Moves to `position` — invalid when it is `None` or lies outside the range.
     fn settle(&mut self, position: Option<Position>) {
-        let writes = self.writes;
-        self.current = position
-            .zip(writes)
-            .and_then(|(position, writes)| writes.entry(position))
-            .filter(|(key, _)| self.range.contains(key));
+        let (first, past) = self.span;
+        let position = position.filter(|&at| first <= at && at < past);
+        self.current = position.zip(self.writes).and_then(|(at, writes)| writes.entry(at));
         self.position = position.filter(|_| self.current.is_some());
     }
 
