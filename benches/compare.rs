@@ -35,6 +35,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use strata::rocksdb::RocksDb;
 use strata::{Transaction, WriteLayer};
+use strata_bench_support::paired::Spread;
 use strata_bench_support::{
     self as workload, Dataset, Engine, Overlay, Raw, Scale, Strata, Typed, WORKLOADS, Workload,
 };
@@ -234,10 +235,20 @@ fn run_workload(
     results.into_iter().zip(supported).map(|(samples, ok)| ok.then_some(samples)).collect()
 }
 
-/// The median over rounds of `a`'s throughput ÷ `b`'s.
-fn ratio(a: &Samples, b: &Samples) -> f64 {
-    let mut ratios: Vec<f64> = a.throughput.iter().zip(&b.throughput).map(|(x, y)| x / y).collect();
-    median(&mut ratios)
+/// `a`'s throughput ÷ `b`'s, round by round: the median and the interquartile range.
+fn ratio(a: &Samples, b: &Samples) -> Spread {
+    Spread::of_ratios(&a.throughput, &b.throughput)
+}
+
+/// How many rounds put the median ratio within ±0.03 of its true value 95 % of the time, judged
+/// from this run's spread: the interquartile range of normal noise is 1.35 σ, and a median of
+/// `n` rounds has a standard error of 1.25 σ / √n.
+fn rounds_for_003(spread: Spread) -> usize {
+    let sigma = (spread.high - spread.low) / 1.35;
+    let needed = (1.96 * 1.25 * sigma / 0.03).powi(2).ceil();
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "small, positive")]
+    let needed = needed as usize;
+    needed.max(1)
 }
 
 fn rate(samples: &Samples) -> String {
@@ -258,14 +269,16 @@ struct Verdicts {
 }
 
 impl Verdicts {
-    fn check(&mut self, workload: &str, what: &str, value: f64, target: Option<f64>) -> String {
+    fn check(&mut self, workload: &str, what: &str, value: Spread, target: Option<f64>) -> String {
+        let spread = format!("[{:.2}–{:.2}]", value.low, value.high);
+        let median = value.median;
         match target {
-            Some(target) if value >= target => format!("{value:.2} (≥ {target})"),
+            Some(target) if median >= target => format!("{median:.2} {spread} (≥ {target})"),
             Some(target) => {
-                self.misses.push(format!("{workload}: {what} {value:.2} < {target}"));
-                format!("**{value:.2}** (< {target})")
+                self.misses.push(format!("{workload}: {what} {median:.2} {spread} < {target}"));
+                format!("**{median:.2}** {spread} (< {target})")
             }
-            None => format!("{value:.2}"),
+            None => format!("{median:.2} {spread}"),
         }
     }
 }
@@ -299,7 +312,7 @@ fn main() {
     let mut table = String::new();
     writeln!(
         table,
-        "| workload | strata | typed | rocksdb, same options | rocksdb, defaults | strata ÷ same | typed ÷ strata | strata ÷ defaults | peak RSS rise MiB (strata / same / defaults) |\n|---|---|---|---|---|---|---|---|---|"
+        "| workload | strata | typed | rocksdb, same options | rocksdb, defaults | strata ÷ same [IQR] | rounds for ±0.03 | typed ÷ strata [IQR] | strata ÷ defaults [IQR] | peak RSS rise MiB (strata / same / defaults) |\n|---|---|---|---|---|---|---|---|---|---|"
     )
     .expect("write to a string");
 
@@ -337,24 +350,23 @@ fn main() {
         let same = same.as_ref().expect("raw RocksDB runs every workload");
         let defaults = defaults.as_ref().expect("raw RocksDB runs every workload");
         let name = workload.name;
-        let vs_same = verdicts.check(
-            name,
-            "÷ same options",
-            ratio(strata, same),
-            workload.target.same_options,
-        );
+        let same_ratio = ratio(strata, same);
+        let vs_same =
+            verdicts.check(name, "÷ same options", same_ratio, workload.target.same_options);
         let vs_defaults =
             verdicts.check(name, "÷ defaults", ratio(strata, defaults), workload.target.defaults);
         let (typed_rate, typed_ratio) =
             typed.as_ref().map_or(("—".to_owned(), "—".to_owned()), |t| {
-                (rate(t), format!("{:.2}", ratio(t, strata)))
+                let spread = ratio(t, strata);
+                (rate(t), format!("{:.2} [{:.2}–{:.2}]", spread.median, spread.low, spread.high))
             });
         writeln!(
             table,
-            "| {name} | {} | {typed_rate} | {} | {} | {vs_same} | {typed_ratio} | {vs_defaults} | {} / {} / {} |",
+            "| {name} | {} | {typed_rate} | {} | {} | {vs_same} | {} | {typed_ratio} | {vs_defaults} | {} / {} / {} |",
             rate(strata),
             rate(same),
             rate(defaults),
+            rounds_for_003(same_ratio),
             mib(strata.peak_rise),
             mib(same.peak_rise),
             mib(defaults.peak_rise),
@@ -364,7 +376,7 @@ fn main() {
 
     println!("\n{table}\n{layer_table}");
     println!(
-        "{} keys, {} rounds, samples of {:?}; throughput in items per second, ratios are medians of per-round ratios",
+        "{} keys, {} rounds, samples of {:?}; throughput in items per second; ratios are medians of per-round ratios [interquartile range]",
         scale.keys(),
         settings.rounds,
         settings.sample
@@ -487,7 +499,7 @@ fn overlay(
     ];
 
     let mut table = String::from(
-        "| overlay workload | temporal | store (same data committed) | temporal ÷ store | peak RSS rise MiB (temporal / store) |\n|---|---|---|---|---|\n",
+        "| overlay workload | temporal | store (same data committed) | temporal ÷ store [IQR] | peak RSS rise MiB (temporal / store) |\n|---|---|---|---|---|\n",
     );
     for (name, items, target, mut ops) in cases {
         let results = run_pair(settings, items, &mut ops);

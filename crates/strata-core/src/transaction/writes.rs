@@ -254,7 +254,8 @@ impl Log {
     /// stack of groups to sort, rather than recursion, keeps crafted keys from exhausting the
     /// call stack.
     fn sort(&self, entries: &mut [Indexed]) {
-        let mut pending = vec![0..entries.len()];
+        let mut pending = Vec::new();
+        pending.push(0..entries.len());
         while let Some(range) = pending.pop() {
             let offset = range.start;
             let slice = &mut entries[range];
@@ -265,14 +266,14 @@ impl Log {
                 let end =
                     start + slice[start..].iter().take_while(|e| e.head == group_head).count();
                 let group = &mut slice[start..end];
-                if group.len() > 1 {
-                    if let Some(shared) = self.split_group(group) {
-                        // The keys differ at byte `shared`, so heads taken there split the group.
-                        for entry in group.iter_mut() {
-                            entry.head = head(self.key(entry.at), shared);
-                        }
-                        pending.push(offset + start..offset + end);
+                if group.len() > 1
+                    && let Some(shared) = self.split_group(group)
+                {
+                    // The keys differ at byte `shared`, so heads taken there split the group.
+                    for entry in group.iter_mut() {
+                        entry.head = head(self.key(entry.at), shared);
                     }
+                    pending.push(offset + start..offset + end);
                 }
                 start = end;
             }
@@ -456,46 +457,53 @@ impl ColumnWrites {
     ///
     /// Panics if `key` or `value` is 4 GiB or longer (no backend stores such an entry).
     pub(crate) fn write(&mut self, key: &[u8], value: Option<&[u8]>) {
-        let value_len = value.map_or(0, <[u8]>::len);
         let hash = self.hasher.hash_one(key);
-        match self.find(key, hash) {
-            Some(at) => {
-                let old = self.log.header(at);
-                self.live_bytes = self.live_bytes - old.value.unwrap_or(0) + value_len;
-                if value_len <= old.room {
-                    self.log.overwrite(at, value);
-                } else {
-                    self.log.kill(at);
-                    self.live_log -= old.record_len();
-                    let new = self.log.append(key, value);
-                    self.live_log += self.log.header(new).record_len();
-                    let log = &self.log;
-                    *self.keys.find_mut(hash, |&at| log.key(at) == key).expect("found above") = new;
-                    if let Some(index) = self.index.get_mut() {
-                        index.moved(&self.log, key, new);
-                    }
-                }
-            }
-            None => {
-                let at = self.log.append(key, value);
-                self.len += 1;
-                self.live_bytes += key.len() + value_len;
-                self.live_log += self.log.header(at).record_len();
-                let (log, hasher) = (&self.log, &self.hasher);
-                let rehash = |&at: &usize| hasher.hash_one(log.key(at));
-                if self.keys.capacity() == 0 {
-                    // Skips the table's first few doublings, each a rehash of every key.
-                    self.keys.reserve(FIRST_KEYS, rehash);
-                }
-                self.keys.insert_unique(hash, at, rehash);
-                if let Some(index) = self.index.get_mut() {
-                    index.insert(&self.log, key, at, &mut self.spare);
-                }
-            }
+        if let Some(at) = self.find(key, hash) {
+            self.rewrite(at, key, hash, value);
+        } else {
+            self.add(key, hash, value);
         }
         let dead = self.log.bytes.len() - self.live_log;
         if dead > SLACK.max(self.live_log / 2) {
             self.compact();
+        }
+    }
+
+    /// Writes again to the key whose live record is at `at`: in place if the value fits.
+    fn rewrite(&mut self, at: usize, key: &[u8], hash: u64, value: Option<&[u8]>) {
+        let value_len = value.map_or(0, <[u8]>::len);
+        let old = self.log.header(at);
+        self.live_bytes = self.live_bytes - old.value.unwrap_or(0) + value_len;
+        if value_len <= old.room {
+            self.log.overwrite(at, value);
+            return;
+        }
+        self.log.kill(at);
+        self.live_log -= old.record_len();
+        let new = self.log.append(key, value);
+        self.live_log += self.log.header(new).record_len();
+        let log = &self.log;
+        *self.keys.find_mut(hash, |&at| log.key(at) == key).expect("found by the caller") = new;
+        if let Some(index) = self.index.get_mut() {
+            index.moved(&self.log, key, new);
+        }
+    }
+
+    /// Writes a key not buffered yet.
+    fn add(&mut self, key: &[u8], hash: u64, value: Option<&[u8]>) {
+        let at = self.log.append(key, value);
+        self.len += 1;
+        self.live_bytes += key.len() + value.map_or(0, <[u8]>::len);
+        self.live_log += self.log.header(at).record_len();
+        let (log, hasher) = (&self.log, &self.hasher);
+        let rehash = |&at: &usize| hasher.hash_one(log.key(at));
+        if self.keys.capacity() == 0 {
+            // Skips the table's first few doublings, each a rehash of every key.
+            self.keys.reserve(FIRST_KEYS, rehash);
+        }
+        self.keys.insert_unique(hash, at, rehash);
+        if let Some(index) = self.index.get_mut() {
+            index.insert(&self.log, key, at, &mut self.spare);
         }
     }
 
