@@ -434,8 +434,14 @@ impl Engine for Typed<'_> {
 
     fn scan_prefix(&mut self, prefix: &[u8]) -> usize {
         let context = ContextId(prefix.try_into().expect("a 32-byte context id"));
-        let items = self.handle.iter_prefix::<ContextState, _>(&context).expect("iter_prefix");
-        items.map(|item| item.map(|(_, v)| 64 + v.len()).expect("read an entry")).sum()
+        let mut items = self.handle.iter_prefix::<ContextState, _>(&context).expect("iter_prefix");
+        let mut total = 0;
+        while let Some(item) = items.next_entry() {
+            // The key is decoded (a `ContextState`, 64 bytes) whether or not it is looked at.
+            let (_key, value) = item.expect("read an entry");
+            total += 64 + value.len();
+        }
+        total
     }
 
     fn scan_prefix_owned(&mut self, prefix: &[u8]) -> usize {
@@ -451,8 +457,15 @@ impl Engine for Typed<'_> {
             context_id: start.context_id,
             state_key: strata_node::StateKey([0xff; 32]),
         };
-        let items = self.handle.iter(start..=end).expect("iter").take(limit);
-        items.map(|item| item.map(|(_, v)| 64 + v.len()).expect("read an entry")).sum()
+        let mut items = self.handle.iter(start..=end).expect("iter");
+        let mut total = 0;
+        for _ in 0..limit {
+            let Some(item) = items.next_entry() else { break };
+            // The key is decoded (a `ContextState`, 64 bytes) whether or not it is looked at.
+            let (_key, value) = item.expect("read an entry");
+            total += 64 + value.len();
+        }
+        total
     }
 
     fn put(&mut self, key: &[u8], value: &[u8]) {

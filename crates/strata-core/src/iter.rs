@@ -8,13 +8,15 @@
 //! Hot loops that only look at each entry can walk an [`Unstructured`] with
 //! [`Unstructured::next_entry`] (and [`Unstructured::next_back_entry`]) instead: the same steps,
 //! but each entry is lent in place from the backend's cursor, so nothing is allocated per entry.
+//! [`Structured::next_entry`] does the same for typed entries: the key decoded, the value
+//! borrowing the cursor's bytes where its type can.
 
 use std::marker::PhantomData;
 
 use crate::database::Cursor;
 use crate::error::{Error, Result, StorageResult};
 use crate::range::KeyRange;
-use crate::value::{DataType, Entry};
+use crate::value::{DataType, Entry, Slice};
 
 /// A raw key and value.
 pub type RawEntry = (Box<[u8]>, Box<[u8]>);
@@ -233,6 +235,52 @@ impl<E: Entry, C: Cursor> Structured<E, C> {
     /// The raw iterator underneath.
     pub fn into_raw(self) -> Unstructured<C> {
         self.raw
+    }
+
+    /// Steps forward like [`Iterator::next`], but decodes the entry in place: the key from the
+    /// cursor's bytes, the value borrowing them where its type can (a [`Slice`] value is never
+    /// copied; a borsh value decodes straight from them). The value lives until the iterator
+    /// moves again. A backend error ends the walk; an entry that does not decode is an error
+    /// for that entry alone.
+    ///
+    /// [`Slice`]: crate::Slice
+    ///
+    /// ```
+    /// use strata_core::{key, Column, Entry, MemoryDb, Slice, Store};
+    ///
+    /// const BLOBS: Column = Column::new("blobs").with_prefix_len(4);
+    /// key! { pub struct Blob in BLOBS { owner: u32, id: u64 } }
+    /// impl Entry for Blob { type Value<'a> = Slice<'a>; }
+    ///
+    /// let mut store = Store::new(MemoryDb::new([BLOBS]));
+    /// let mut blobs = store.handle();
+    /// blobs.put(&Blob { owner: 7, id: 1 }, &Slice::from(&b"12"[..]))?;
+    /// blobs.put(&Blob { owner: 7, id: 2 }, &Slice::from(&b"345"[..]))?;
+    /// let mut entries = blobs.iter_prefix::<Blob, _>(&7_u32)?;
+    /// let (mut ids, mut bytes) = (0, 0);
+    /// while let Some(entry) = entries.next_entry() {
+    ///     let (key, value) = entry?;
+    ///     ids += key.id;
+    ///     bytes += value.len();
+    /// }
+    /// assert_eq!((ids, bytes), (3, 5));
+    /// # Ok::<(), strata_core::Error>(())
+    /// ```
+    pub fn next_entry(&mut self) -> Option<Result<(E, E::Value<'_>)>> {
+        Some(self.raw.next_entry()?.map_err(Error::from).and_then(Self::decode_lent))
+    }
+
+    /// Steps backward like [`DoubleEndedIterator::next_back`], decoding the entry in place as
+    /// [`Structured::next_entry`] does.
+    pub fn next_back_entry(&mut self) -> Option<Result<(E, E::Value<'_>)>> {
+        Some(self.raw.next_back_entry()?.map_err(Error::from).and_then(Self::decode_lent))
+    }
+
+    /// Decodes one lent entry, the value borrowing the cursor's bytes.
+    fn decode_lent<'a>((key, value): (&'a [u8], &'a [u8])) -> Result<(E, E::Value<'a>)> {
+        let key = E::from_bytes(key)?;
+        let value = E::Value::from_slice(Slice::from(value)).map_err(Error::from)?;
+        Ok((key, value))
     }
 
     /// Decodes one lent entry: the key from the cursor's bytes, the value with

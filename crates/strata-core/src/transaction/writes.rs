@@ -54,6 +54,10 @@ const SMALL_GROUP: usize = if cfg!(test) { 2 } else { 16 };
 const FIRST_LOG: usize = 1024;
 /// The hash table's first size, in keys.
 const FIRST_KEYS: usize = 16;
+/// Up to this many keys, a column's index is kept from its first write on, without waiting for
+/// an ordered read: sorting a handful of keys costs more in allocation than inserting them one
+/// by one, and a small transaction reused for batch after batch then allocates nothing.
+const EAGER: usize = if cfg!(test) { 8 } else { 64 };
 
 /// One entry of the index: where a live write's record starts in the log, and the eight bytes of
 /// its key after its run's shared prefix, which settle most comparisons without a look into the
@@ -422,8 +426,11 @@ pub(crate) struct ColumnWrites {
     /// The live records' offsets, by key.
     keys: HashTable<usize>,
     hasher: DefaultHashBuilder,
-    /// The live records in key order, once an ordered read has asked for it.
+    /// The live records in key order: from the first write while there are at most [`EAGER`]
+    /// keys, then once an ordered read has asked for it.
     index: OnceLock<Index>,
+    /// Whether the index was started by a write rather than sorted for a read.
+    eager: bool,
     /// Emptied runs' entries kept by [`ColumnWrites::clear`] for the next index.
     spare: Vec<Vec<Indexed>>,
     /// How many keys are buffered.
@@ -502,6 +509,14 @@ impl ColumnWrites {
             self.keys.reserve(FIRST_KEYS, rehash);
         }
         self.keys.insert_unique(hash, at, rehash);
+        if self.len == 1 && self.index.get().is_none() {
+            self.eager = self.index.set(Index::default()).is_ok();
+        }
+        if self.eager && self.len > EAGER {
+            // Grown past small without an ordered read: sort once, when one comes.
+            self.eager = false;
+            self.drop_index();
+        }
         if let Some(index) = self.index.get_mut() {
             index.insert(&self.log, key, at, &mut self.spare);
         }
@@ -523,6 +538,7 @@ impl ColumnWrites {
         }
         self.log = log;
         self.drop_index();
+        self.eager = false;
     }
 
     /// Forgets the index, keeping its runs' memory for the next one.
@@ -542,6 +558,7 @@ impl ColumnWrites {
         self.log.bytes.clear();
         self.keys.clear();
         self.drop_index();
+        self.eager = false;
         self.len = 0;
         self.live_bytes = 0;
         self.live_log = 0;
