@@ -29,7 +29,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::ops::Bound;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
@@ -405,6 +405,27 @@ impl Index {
     }
 }
 
+/// Runs' entry lists kept for reuse. Behind a lock because the index is sorted from `&self`
+/// (the first ordered read); cloning a transaction does not clone its spares.
+#[derive(Debug, Default)]
+struct Spare(Mutex<Vec<Vec<Indexed>>>);
+
+impl Spare {
+    fn get_mut(&mut self) -> &mut Vec<Vec<Indexed>> {
+        self.0.get_mut().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Vec<Indexed>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Clone for Spare {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
 /// A place in the index: run `run`, entry `index`. The position past the last entry is
 /// `{ run: runs.len(), index: 0 }`, so positions compare in key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -432,7 +453,7 @@ pub(crate) struct ColumnWrites {
     /// Whether the index was started by a write rather than sorted for a read.
     eager: bool,
     /// Emptied runs' entries kept by [`ColumnWrites::clear`] for the next index.
-    spare: Vec<Vec<Indexed>>,
+    spare: Spare,
     /// How many keys are buffered.
     len: usize,
     /// Total length of the live keys and values.
@@ -518,7 +539,7 @@ impl ColumnWrites {
             self.drop_index();
         }
         if let Some(index) = self.index.get_mut() {
-            index.insert(&self.log, key, at, &mut self.spare);
+            index.insert(&self.log, key, at, self.spare.get_mut());
         }
     }
 
@@ -547,7 +568,7 @@ impl ColumnWrites {
             for run in index.runs {
                 let mut entries = run.entries;
                 entries.clear();
-                self.spare.push(entries);
+                self.spare.get_mut().push(entries);
             }
         }
     }
@@ -572,7 +593,9 @@ impl ColumnWrites {
     /// The sorted index, sorted now if this is the first ordered read since it was dropped.
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
-            let mut spare = Vec::new();
+            // The first ordered read holds only `&self`: the spare runs are behind a lock, taken
+            // once per sort, so a transaction reused batch after batch sorts into the same runs.
+            let mut spare = self.spare.lock();
             Index::build(&self.log, self.keys.iter().copied(), &mut spare)
         })
     }
@@ -805,6 +828,22 @@ mod tests {
         ) {
             check(&writes, &probes, clear_at.index(writes.len() + 1), read_every)?;
         }
+    }
+
+    #[test]
+    fn reuse_after_ordered_reads_keeps_memory_bounded() {
+        let mut writes = ColumnWrites::default();
+        let mut spares = Vec::new();
+        for batch in 0..50_u32 {
+            for i in 0..200_u32 {
+                writes.write(&(i * 7919 % 200).to_be_bytes(), Some(&batch.to_be_bytes()));
+            }
+            assert_eq!(writes.iter().count(), 200, "an ordered read sorts the index");
+            writes.clear();
+            spares.push(writes.spare.get_mut().len());
+        }
+        // Every sort takes its runs from the spares the previous batch gave back.
+        assert!(spares.windows(2).skip(1).all(|w| w[0] == w[1]), "spares grew: {spares:?}");
     }
 
     #[test]
