@@ -74,3 +74,24 @@ fn a_cold_column_does_not_let_the_write_ahead_log_grow_without_bound() {
     assert!(bounded <= 3 * BOUND, "the log reached {bounded} bytes with a bound of {BOUND}");
     assert!(unbounded > 20 * BOUND, "without the bound the log should grow: {unbounded} bytes");
 }
+
+/// Strata's registry (RocksDB's `default` family) is flushed when it is written, so it pins no
+/// log: once the only column written is flushed, its log files go. Unflushed, the registry's
+/// records would keep every log file since the database was created, up to the bound.
+#[test]
+fn the_registry_pins_no_log() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = RocksConfig::new(dir.path());
+    let db = RocksDb::open(&config, &[HOT]).expect("open");
+    let value = vec![7u8; 1024];
+    let mut transaction = Transaction::new();
+    for n in 0..2048_u32 {
+        transaction.put(HOT, n.to_be_bytes(), &value);
+    }
+    db.apply(&transaction).expect("2 MiB to one column");
+    assert!(wal_bytes(dir.path()) >= 2 << 20, "the writes are in the log");
+    let hot = db.rocksdb().cf_handle(HOT.name()).expect("the column's family");
+    db.rocksdb().flush_cf(hot).expect("flush the column");
+    let left = wal_bytes(dir.path());
+    assert!(left < 64 << 10, "{left} bytes of log left after flushing the only column written");
+}

@@ -390,7 +390,13 @@ impl RocksDb {
         if !batch.is_empty() {
             let mut sync = WriteOptions::default();
             sync.set_sync(true);
-            self.db().write_opt(batch, &sync).map_err(|e| OpenError::from_rocks(path, e))?;
+            self.db()
+                .write_opt(batch, &sync)
+                .map_err(|e| OpenError::from_rocks(path.clone(), e))?;
+            // Flushed at once: RocksDB keeps every write-ahead-log file that a family's unflushed
+            // writes are in, and the registry is written so rarely that its memtable would keep
+            // the whole log (up to `max_total_wal_bytes`) on disk and in the next open's replay.
+            self.db().flush_cf(meta).map_err(|e| OpenError::from_rocks(path, e))?;
         }
         Ok(())
     }

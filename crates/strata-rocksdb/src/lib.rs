@@ -31,12 +31,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod bulk;
 mod config;
 mod cursor;
 mod db;
 mod error;
 mod read_options;
 
+pub use bulk::{IngestError, Ingested};
 pub use config::{
     Compression, DEFAULT_MAX_TOTAL_WAL_BYTES, DEFAULT_WRITE_BUFFER_BYTES, Durability, PrefixChange,
     RocksConfig,
