@@ -12,14 +12,11 @@ use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
-use rocksdb::{
-    BlockBasedOptions, DBCompressionType, IngestExternalFileOptions, Options, SliceTransform,
-    SstFileWriter,
-};
+use rocksdb::{IngestExternalFileOptions, Options, SstFileWriter};
 use strata_core::{Column, Database, StorageError};
 
-use crate::config::{Compression, RocksConfig};
-use crate::db::RocksDb;
+use crate::config::RocksConfig;
+use crate::db::{RocksDb, column_options};
 use crate::error::classify;
 
 /// Table files are cut once they reach this size: RocksDB's own target size for the files its
@@ -29,9 +26,6 @@ const FILE_BYTES: u64 = 64 << 20;
 /// Prefix of the directories, inside the database directory, that hold table files while they
 /// are written. A staging directory is removed when its ingest ends, whether it succeeded or not.
 const STAGING_PREFIX: &str = "strata-ingest-";
-
-/// Table block size of columns with a declared prefix (as the column families are opened with).
-const PREFIX_COLUMN_BLOCK_BYTES: usize = 16 << 10;
 
 /// What [`RocksDb::ingest_sorted`] loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -241,27 +235,9 @@ impl RocksConfig {
     /// blocks until compaction rewrites them, which for files on the bottommost level may be
     /// never.
     pub fn table_file_options(&self, column: Column) -> Options {
-        let mut table = BlockBasedOptions::default();
-        table.set_bloom_filter(10.0, false);
-        table.set_whole_key_filtering(true);
-        table.set_optimize_filters_for_memory(true);
-        if column.prefix_len().is_some() {
-            table.set_block_size(PREFIX_COLUMN_BLOCK_BYTES);
-        }
-        let mut options = Options::default();
-        options.set_block_based_table_factory(&table);
-        // `SstFileWriter` compresses with the bottommost level's compression when one is set.
-        let (recent, bottommost) = match self.compression {
-            Compression::None => (DBCompressionType::None, DBCompressionType::None),
-            Compression::Lz4ThenZstd => (DBCompressionType::Lz4, DBCompressionType::Zstd),
-            Compression::Zstd => (DBCompressionType::Zstd, DBCompressionType::Zstd),
-        };
-        options.set_compression_type(recent);
-        options.set_bottommost_compression_type(bottommost);
-        if let Some(len) = column.prefix_len() {
-            options.set_prefix_extractor(SliceTransform::create_fixed_prefix(len));
-        }
-        options
+        // The column family's own options (`SstFileWriter` compresses every file with the
+        // bottommost level's compression when one is set); the block cache is the database's.
+        column_options(self, None, column.prefix_len())
     }
 }
 

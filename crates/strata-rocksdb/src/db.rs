@@ -110,8 +110,10 @@ impl RocksDb {
         let (mut descriptors, undeclared) = descriptors(config, &cache, &declared, on_disk);
         // Families on disk that are not declared are opened too (RocksDB requires it) and kept.
         for name in &undeclared {
-            descriptors
-                .push(ColumnFamilyDescriptor::new(name, column_options(config, &cache, None)));
+            descriptors.push(ColumnFamilyDescriptor::new(
+                name,
+                column_options(config, Some(&cache), None),
+            ));
         }
         let mut db = DB::open_cf_descriptors(&db_options(config), path, descriptors)
             .map_err(|e| OpenError::from_rocks(path.to_path_buf(), e))?;
@@ -420,7 +422,7 @@ fn descriptors(
 ) -> (Vec<ColumnFamilyDescriptor>, Vec<String>) {
     let mut descriptors = vec![ColumnFamilyDescriptor::new(META_CF, Options::default())];
     for column in declared {
-        let options = column_options(config, cache, column.prefix_len());
+        let options = column_options(config, Some(cache), column.prefix_len());
         descriptors.push(ColumnFamilyDescriptor::new(column.name(), options));
     }
     let undeclared = on_disk
@@ -478,7 +480,7 @@ impl RocksConfig {
         let cache = Cache::new_lru_cache(self.block_cache_bytes);
         let mut descriptors = vec![ColumnFamilyDescriptor::new(META_CF, Options::default())];
         for column in columns {
-            let options = column_options(self, &cache, column.prefix_len());
+            let options = column_options(self, Some(&cache), column.prefix_len());
             descriptors.push(ColumnFamilyDescriptor::new(column.name(), options));
         }
         (RocksOptions { db: db_options(self), cache }, descriptors)
@@ -509,10 +511,17 @@ const PREFIX_COLUMN_BLOCK_BYTES: usize = 16 << 10;
 
 /// Per-column options: a shared block cache, a full bloom filter over whole keys, and for columns
 /// with a declared prefix a fixed-length prefix extractor with prefix blooms in tables and in the
-/// memtable, and 16 KiB blocks.
-fn column_options(config: &RocksConfig, cache: &Cache, prefix_len: Option<usize>) -> Options {
+/// memtable, and 16 KiB blocks. Without a cache, the options a table file written for the column
+/// outside the database (to ingest) needs.
+pub(crate) fn column_options(
+    config: &RocksConfig,
+    cache: Option<&Cache>,
+    prefix_len: Option<usize>,
+) -> Options {
     let mut table = BlockBasedOptions::default();
-    table.set_block_cache(cache);
+    if let Some(cache) = cache {
+        table.set_block_cache(cache);
+    }
     table.set_bloom_filter(10.0, false);
     table.set_whole_key_filtering(true);
     table.set_optimize_filters_for_memory(true);
