@@ -276,14 +276,16 @@ impl<E: Entry, C: Cursor> Structured<E, C> {
         Some(self.raw.next_back_entry()?.map_err(Error::from).and_then(Self::decode_lent))
     }
 
-    /// Decodes one lent entry, the value borrowing the cursor's bytes.
+    /// Decodes one lent entry for [`Structured::next_entry`]: the value with
+    /// [`DataType::from_slice`], so it may borrow the cursor's bytes for as long as they are lent.
     fn decode_lent<'a>((key, value): (&'a [u8], &'a [u8])) -> Result<(E, E::Value<'a>)> {
         let key = E::from_bytes(key)?;
         let value = E::Value::from_slice(Slice::from(value)).map_err(Error::from)?;
         Ok((key, value))
     }
 
-    /// Decodes one lent entry: the key from the cursor's bytes, the value with
+    /// Decodes one lent entry for the std iterator, into an owned item: the key from the cursor's
+    /// bytes, the value with
     /// [`DataType::from_lent`], so nothing is copied that the decoded item does not keep.
     fn decode((key, value): (&[u8], &[u8])) -> Result<(E, E::Value<'static>)> {
         let key = E::from_bytes(key)?;

@@ -35,10 +35,18 @@ impl<'a> Op<'a> {
 /// Writes to many columns, kept sorted by column and key, later writes to a key replacing earlier
 /// ones. The transaction owns its keys and values, so nothing needs to outlive it.
 ///
-/// Each column's writes are a log of their bytes with a sorted index over it (the design of
-/// RocksDB's `WriteBatchWithIndex`): a write costs no allocation of its own, and [`clear`]
-/// keeps the buffers, so a transaction reused for batch after batch stops allocating once it has
-/// grown to the largest batch. `docs/design.md` describes the layout.
+/// Each column's writes are a log of their bytes, a hash table over it for point reads and
+/// rewrites, and a sorted index (the index of RocksDB's `WriteBatchWithIndex`), sorted on the
+/// first ordered read once a column holds more than a few dozen keys: a write costs no
+/// allocation of its own, and [`clear`] keeps the buffers, so a transaction reused for batch
+/// after batch writes without allocating once it has grown to the largest batch (a sort
+/// allocates one list of the column's entries). `docs/design.md` describes the layout.
+///
+/// # Panics
+///
+/// The writing methods (`put`, `delete`, `write`, `put_entry`) panic on a key or value of
+/// 4 GiB − 2 bytes or more, which no write batch of RocksDB's can hold either (it records
+/// lengths in 32 bits); the transaction is left unchanged.
 ///
 /// [`clear`]: Transaction::clear
 ///

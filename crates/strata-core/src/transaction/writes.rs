@@ -7,11 +7,14 @@
 //! in the hash table, with no allocation of its own. A write to a key already buffered finds its
 //! record through the table and rewrites it in place when the new value fits in the room the key
 //! has had so far (a same-sized value, a delete, a put after a delete); otherwise it marks the old
-//! record dead and appends a new one. Once dead bytes outweigh half the live ones (and [`SLACK`]),
-//! the log is rewritten with only the live records, so it stays within 1.5 times what it holds.
+//! record dead and appends a new one. Dead bytes are superseded records and room a shorter value
+//! left empty; once they outweigh half the live ones (and [`SLACK`]), the log is rewritten with
+//! only the live records, each with room for its value alone, so the log stays within 1.5 times
+//! what it holds.
 //!
-//! Ordered reads (seeks, ranges, iteration, a backend's `apply`) need the sorted index. While
-//! nothing has asked for order, writes only append and hash: a transaction built and then read
+//! Ordered reads (seeks, ranges, iteration, a backend's `apply`) need the sorted index. A column
+//! of at most [`EAGER`] keys keeps it from its first write; past that, while nothing has asked
+//! for order, writes only append and hash: a transaction built and then read
 //! in order pays for one sort — a radix-like sort on eight key bytes at a time, skipping the
 //! bytes a group of keys shares — instead of a search per write. Once built, the index is kept up
 //! to date write by write. It is the shape of RocksDB's `WriteBatchWithIndex` index: runs of at
@@ -31,7 +34,9 @@ use std::hash::BuildHasher;
 use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
-use hashbrown::{DefaultHashBuilder, HashTable};
+use std::hash::RandomState;
+
+use hashbrown::HashTable;
 
 use super::Op;
 
@@ -57,7 +62,7 @@ const FIRST_KEYS: usize = 16;
 /// Up to this many keys, a column's index is kept from its first write on, without waiting for
 /// an ordered read: sorting a handful of keys costs more in allocation than inserting them one
 /// by one, and a small transaction reused for batch after batch then allocates nothing.
-const EAGER: usize = if cfg!(test) { 8 } else { 64 };
+const EAGER: usize = if cfg!(test) { 2 } else { 64 };
 
 /// One entry of the index: where a live write's record starts in the log, and the eight bytes of
 /// its key after its run's shared prefix, which settle most comparisons without a look into the
@@ -111,6 +116,12 @@ impl Header {
     /// How many bytes the record takes in the log.
     fn record_len(self) -> usize {
         HEADER + self.key + self.room
+    }
+
+    /// How many of them hold its header, key and current value: the rest of its room is dead
+    /// until a later value fills it or a compaction drops it.
+    fn used_len(self) -> usize {
+        HEADER + self.key + self.value.unwrap_or(0)
     }
 }
 
@@ -325,11 +336,20 @@ impl Index {
         let mut entries: Vec<Indexed> =
             records.map(|at| Indexed { head: head(log.key(at), 0), at }).collect();
         log.sort(&mut entries);
-        let runs = if entries.len() <= FILL {
-            // One run: the sorted entries are it, with no copy.
+        let runs = if entries.is_empty() {
+            Vec::new()
+        } else if entries.len() <= FILL {
+            // One run: a spare one holding the sorted entries, or else the entries themselves.
+            let entries = match spare.pop() {
+                Some(mut run) => {
+                    run.extend_from_slice(&entries);
+                    run
+                }
+                None => entries,
+            };
             let mut run = Run { entries, shared: usize::MAX, last_head: 0 };
             log.refresh(&mut run);
-            if run.entries.is_empty() { Vec::new() } else { vec![run] }
+            vec![run]
         } else {
             entries
                 .chunks(FILL)
@@ -446,19 +466,22 @@ pub(crate) struct ColumnWrites {
     log: Log,
     /// The live records' offsets, by key.
     keys: HashTable<usize>,
-    hasher: DefaultHashBuilder,
+    /// `SipHash` with a random key per buffer, so keys chosen to collide cannot slow it down.
+    hasher: RandomState,
     /// The live records in key order: from the first write while there are at most [`EAGER`]
     /// keys, then once an ordered read has asked for it.
     index: OnceLock<Index>,
     /// Whether the index was started by a write rather than sorted for a read.
     eager: bool,
-    /// Emptied runs' entries kept by [`ColumnWrites::clear`] for the next index.
+    /// Runs' entry lists given back when the index is dropped (by `clear`, a compaction, or a
+    /// column growing past [`EAGER`] keys unread), for the next index to take.
     spare: Spare,
     /// How many keys are buffered.
     len: usize,
     /// Total length of the live keys and values.
     live_bytes: usize,
-    /// Bytes of the log that belong to live records: headers, keys and the values' room.
+    /// Bytes of the log the live records use: headers, keys and current values. The rest —
+    /// superseded records, and room a shorter value left — is dead.
     live_log: usize,
 }
 
@@ -483,8 +506,12 @@ impl ColumnWrites {
     ///
     /// # Panics
     ///
-    /// Panics if `key` or `value` is 4 GiB or longer (no backend stores such an entry).
+    /// Panics if `key` or `value` is 4 GiB - 2 bytes or longer (RocksDB's write batches store
+    /// lengths in 32 bits).
     pub(crate) fn write(&mut self, key: &[u8], value: Option<&[u8]>) {
+        // Checked before anything changes, so a caught panic leaves the buffer as it was.
+        field(key.len());
+        field(value.map_or(0, <[u8]>::len));
         let hash = self.hasher.hash_one(key);
         if let Some(at) = self.find(key, hash) {
             self.rewrite(at, key, hash, value);
@@ -502,14 +529,14 @@ impl ColumnWrites {
         let value_len = value.map_or(0, <[u8]>::len);
         let old = self.log.header(at);
         self.live_bytes = self.live_bytes - old.value.unwrap_or(0) + value_len;
+        self.live_log -= old.used_len();
+        self.live_log += HEADER + key.len() + value_len;
         if value_len <= old.room {
             self.log.overwrite(at, value);
             return;
         }
         self.log.kill(at);
-        self.live_log -= old.record_len();
         let new = self.log.append(key, value);
-        self.live_log += self.log.header(new).record_len();
         let log = &self.log;
         *self.keys.find_mut(hash, |&at| log.key(at) == key).expect("found by the caller") = new;
         if let Some(index) = self.index.get_mut() {
@@ -522,7 +549,7 @@ impl ColumnWrites {
         let at = self.log.append(key, value);
         self.len += 1;
         self.live_bytes += key.len() + value.map_or(0, <[u8]>::len);
-        self.live_log += self.log.header(at).record_len();
+        self.live_log += self.log.header(at).used_len();
         let (log, hasher) = (&self.log, &self.hasher);
         let rehash = |&at: &usize| hasher.hash_one(log.key(at));
         if self.keys.capacity() == 0 {
@@ -543,15 +570,16 @@ impl ColumnWrites {
         }
     }
 
-    /// Rewrites the log with only the live records, in write order, and rebuilds the hash table
-    /// over them; the index is sorted again by the next ordered read.
+    /// Rewrites the log with only the live records, in write order, each with room for its
+    /// current value only, and rebuilds the hash table over them; the index is sorted again by
+    /// the next ordered read.
     fn compact(&mut self) {
         let mut log = Log { bytes: Vec::with_capacity(self.live_log) };
         self.keys.clear();
         for at in self.log.live() {
-            let len = self.log.header(at).record_len();
-            let new = log.bytes.len();
-            log.bytes.extend_from_slice(&self.log.bytes[at..at + len]);
+            // Each record keeps room for its current value only.
+            let (key, op) = self.log.record(at);
+            let new = log.append(key, op.value());
             let (hasher, new_log) = (&self.hasher, &log);
             self.keys.insert_unique(hasher.hash_one(new_log.key(new)), new, |&at| {
                 hasher.hash_one(new_log.key(at))
@@ -748,8 +776,7 @@ mod tests {
             }
         }
         // The log holds the live records and at most max(SLACK, half of them) dead bytes.
-        let live: usize =
-            buffered.keys.iter().map(|&at| buffered.log.header(at).record_len()).sum();
+        let live: usize = buffered.keys.iter().map(|&at| buffered.log.header(at).used_len()).sum();
         prop_assert_eq!(buffered.live_log, live);
         prop_assert!(buffered.log.bytes.len() - live <= SLACK.max(live / 2));
         let expected: Entries = model.into_iter().collect();
@@ -832,18 +859,37 @@ mod tests {
 
     #[test]
     fn reuse_after_ordered_reads_keeps_memory_bounded() {
-        let mut writes = ColumnWrites::default();
-        let mut spares = Vec::new();
-        for batch in 0..50_u32 {
-            for i in 0..200_u32 {
-                writes.write(&(i * 7919 % 200).to_be_bytes(), Some(&batch.to_be_bytes()));
+        // 3 keys: an index from the first write, dropped past `EAGER`, sorted into one run; 200:
+        // sorted into many runs.
+        for keys in [3_u32, 200] {
+            let mut writes = ColumnWrites::default();
+            let mut spares = Vec::new();
+            for batch in 0..50_u32 {
+                for i in 0..keys {
+                    writes.write(&(i * 7919 % keys).to_be_bytes(), Some(&batch.to_be_bytes()));
+                }
+                assert_eq!(writes.iter().count(), keys as usize, "an ordered read sorts");
+                writes.clear();
+                spares.push(writes.spare.get_mut().len());
             }
-            assert_eq!(writes.iter().count(), 200, "an ordered read sorts the index");
-            writes.clear();
-            spares.push(writes.spare.get_mut().len());
+            // Every sort takes its runs from the spares the previous batch gave back.
+            assert!(spares.windows(2).skip(1).all(|w| w[0] == w[1]), "{keys}: {spares:?}");
         }
-        // Every sort takes its runs from the spares the previous batch gave back.
-        assert!(spares.windows(2).skip(1).all(|w| w[0] == w[1]), "spares grew: {spares:?}");
+    }
+
+    #[test]
+    fn room_left_by_shorter_values_is_reclaimed() {
+        let mut writes = ColumnWrites::default();
+        for i in 0..100_u32 {
+            writes.write(&i.to_be_bytes(), Some(&[7; 1000]));
+        }
+        // Deletes rewrite in place, leaving each record's room empty: dead, so compacted away.
+        for i in 0..100_u32 {
+            writes.write(&i.to_be_bytes(), None);
+        }
+        assert_eq!(writes.bytes(), 400);
+        let log = writes.log.bytes.len();
+        assert!(log <= 100 * (HEADER + 4) * 3 / 2 + SLACK, "log still {log} bytes");
     }
 
     #[test]
