@@ -35,6 +35,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use strata::rocksdb::RocksDb;
 use strata::{Transaction, WriteLayer};
+use strata_bench_support::memory;
 use strata_bench_support::paired::Spread;
 use strata_bench_support::{
     self as workload, Dataset, Engine, Overlay, Raw, Scale, Strata, Typed, WORKLOADS, Workload,
@@ -61,28 +62,6 @@ impl Settings {
 
     fn selects(&self, name: &str) -> bool {
         self.only.as_deref().is_none_or(|only| name.contains(only))
-    }
-}
-
-/// Resident-set figures of this process, from `/proc/self/status`, in bytes.
-mod memory {
-    fn status_kib(field: &str) -> Option<u64> {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        let line = status.lines().find(|line| line.starts_with(field))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    }
-
-    /// Resets the peak resident set to the current one; false where the kernel does not allow it.
-    pub(super) fn reset_peak() -> bool {
-        std::fs::write("/proc/self/clear_refs", "5").is_ok()
-    }
-
-    pub(super) fn current() -> u64 {
-        status_kib("VmRSS:").unwrap_or(0) * 1024
-    }
-
-    pub(super) fn peak() -> u64 {
-        status_kib("VmHWM:").unwrap_or(0) * 1024
     }
 }
 

@@ -50,6 +50,7 @@ use rand::{Rng, SeedableRng};
 use rocksdb::{ColumnFamily, DB, WriteBatch};
 use strata::rocksdb::RocksDb;
 use strata::{ReadLayer, Store, Temporal, Transaction, WriteLayer};
+use strata_bench_support::memory;
 use strata_bench_support::paired::Spread;
 use strata_bench_support::rates::format_rate;
 use strata_bench_support::{self as workload, Dataset, SEED, Scale, VALUE_LEN};
@@ -302,6 +303,11 @@ fn row(table: &mut String, size: usize, workload: &str, results: &[Vec<f64>], ex
     .expect("write to a string");
 }
 
+/// The resident set now, in bytes.
+fn memory_now() -> usize {
+    usize::try_from(memory::current()).expect("a resident set fits in memory")
+}
+
 /// Memory of one side's buffer, measured in this child process: resident-set rise while building.
 fn memory_child(size: usize, which: &str, base: Scale) {
     let data = Dataset::generate(base);
@@ -309,18 +315,18 @@ fn memory_child(size: usize, which: &str, base: Scale) {
     let writes = writes(&data, size);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = workload::open_strata(dir.path());
-    let before = rss();
+    let before = memory_now();
     let held = if which == "temporal" {
         let layer = build_temporal(&db, &writes);
         // Sorted, as the buffer is once anything reads it in order.
         black_box(layer.shadow().range(STATE, ..).next());
-        let rise = rss().saturating_sub(before);
+        let rise = memory_now().saturating_sub(before);
         let held = layer.shadow().bytes();
         black_box(&layer);
         (rise, held)
     } else {
         let hand = Hand::build(db.rocksdb(), &writes);
-        let rise = rss().saturating_sub(before);
+        let rise = memory_now().saturating_sub(before);
         let held = hand
             .writes
             .iter()
@@ -330,16 +336,6 @@ fn memory_child(size: usize, which: &str, base: Scale) {
         (rise, held)
     };
     println!("memory {} {}", held.0, held.1);
-}
-
-fn rss() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let kib: usize = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
-        .expect("VmRSS");
-    kib * 1024
 }
 
 /// Runs the memory child for `side`; returns the rise in bytes and the bytes held.

@@ -68,6 +68,8 @@ use rand::seq::SliceRandom;
 use rocksdb::{DB, IngestExternalFileOptions, Options, SstFileWriter, WriteBatch};
 use strata::rocksdb::RocksDb;
 use strata::{Store, Transaction, WriteLayer};
+use strata_bench_support::memory;
+use strata_bench_support::paired::Spread;
 use strata_bench_support::rates::format_rate;
 use strata_bench_support::{
     BATCH, Engine, Raw, SHORT_SCAN, Strata, config, open_raw_defaults, open_raw_same_options,
@@ -261,75 +263,6 @@ impl Settings {
         let load_runs = std::env::var("STRATA_SCALE_LOAD_RUNS").ok().and_then(|r| r.parse().ok());
         let sample = if full { Duration::from_millis(60) } else { Duration::ZERO };
         Self { full, scales, rounds: rounds.max(1), sample, load, load_runs }
-    }
-}
-
-/// Resident-set figures of this process, from `/proc/self/status`, in bytes.
-mod memory {
-    fn status_kib(field: &str) -> Option<u64> {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        let line = status.lines().find(|line| line.starts_with(field))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    }
-
-    /// Resets the peak resident set to the current one; false where the kernel does not allow it.
-    pub(crate) fn reset_peak() -> bool {
-        std::fs::write("/proc/self/clear_refs", "5").is_ok()
-    }
-
-    pub(crate) fn current() -> u64 {
-        status_kib("VmRSS:").unwrap_or(0) * 1024
-    }
-
-    pub(crate) fn peak() -> u64 {
-        status_kib("VmHWM:").unwrap_or(0) * 1024
-    }
-}
-
-/// The median and quartiles of per-round figures.
-#[derive(Debug, Clone, Copy)]
-struct Spread {
-    low: f64,
-    median: f64,
-    high: f64,
-}
-
-impl Spread {
-    /// Quartiles interpolated between the nearest values.
-    fn of(values: &[f64]) -> Self {
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let quantile = |q: f64| {
-            if sorted.is_empty() {
-                return f64::NAN;
-            }
-            let at = q * (sorted.len() - 1) as f64;
-            let below = index(at.floor());
-            let above = (below + 1).min(sorted.len() - 1);
-            sorted[below] + (sorted[above] - sorted[below]) * (at - at.floor())
-        };
-        Self { low: quantile(0.25), median: quantile(0.5), high: quantile(0.75) }
-    }
-
-    fn of_ratios(a: &[f64], b: &[f64]) -> Self {
-        Self::of(&a.iter().zip(b).map(|(x, y)| x / y).collect::<Vec<_>>())
-    }
-}
-
-/// A non-negative whole float as an index.
-fn index(value: f64) -> usize {
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "a quantile's position is a small non-negative whole number"
-    )]
-    let index = value as usize;
-    index
-}
-
-impl std::fmt::Display for Spread {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.2} ({:.2}–{:.2})", self.median, self.low, self.high)
     }
 }
 

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![expect(clippy::missing_panics_doc, reason = "a benchmark stops at its first failure")]
 
+pub mod memory;
 pub mod paired;
 pub mod rates;
 
