@@ -117,11 +117,13 @@ impl Cursor for ShadowCursor<'_> {
         self.settle(position);
     }
     fn seek_to_first(&mut self) {
-        let position = self.first_from(Bound::Included(self.range.start()));
-        self.settle(position);
+        // The range's ends were found when the cursor was made.
+        let (first, _) = self.span;
+        self.settle(self.writes.map(|_| first));
     }
     fn seek_to_last(&mut self) {
-        let position = self.last_before(self.range.end().map_or(Bound::Unbounded, Bound::Excluded));
+        let (_, past) = self.span;
+        let position = self.writes.and_then(|writes| writes.prev(past));
         self.settle(position);
     }
     fn next(&mut self) {
