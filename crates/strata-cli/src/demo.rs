@@ -33,7 +33,9 @@ use strata::views::{Mode, Phase, ViewError, ViewReader};
 use strata::{Column, Handle, MemoryDb, ReadLayer, ReadOnly, Slice, Store, Temporal};
 
 use crate::error::CliError;
-use crate::output::{DemoSummary, EtcdDemo, KvDemo, LogDemo, Output, Rejection, ViewsDemo};
+use crate::output::{
+    BulkDemo, DemoSummary, EtcdDemo, KvDemo, LogDemo, Output, Rejection, ViewsDemo,
+};
 use crate::views::{
     DEMO_VIEWS, SETTINGS, SETTINGS_VERSION, SettingsKey, demo_views, demo_views_at, settings_index,
     status_row,
@@ -185,6 +187,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     verify_views(&db, &expected_logs, &mut views)?;
     let counts = count_columns(&store, &columns)?;
     let decoded = decode_first_meta(&store)?;
+    let bulk = restore_by_ingest(&store)?;
     // The directory's lock is released for the etcd step, which opens every column in it.
     drop(db);
     let etcd = if args.etcd {
@@ -206,9 +209,40 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
         log: &logs,
         views: &views,
         ledger: ledger.as_ref(),
+        bulk: &bulk,
         etcd: &etcd,
     });
     Ok(())
+}
+
+/// Restores the `state` column into a new database in a temporary directory the way a bulk load
+/// does — its entries, already in key order, written as table files and ingested whole — then
+/// reads the copy back and compares it entry by entry.
+fn restore_by_ingest(store: &impl ReadLayer) -> Result<BulkDemo, CliError> {
+    let state = strata::node::STATE;
+    let dir = tempfile::tempdir().map_err(CliError::io(Path::new("a temporary directory")))?;
+    let config = RocksConfig::new(dir.path());
+    let copy = RocksDb::open(&config, &[state])?;
+    let entries: Vec<_> = store.iter(state, ..)?.collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    let ingested = copy
+        .ingest_sorted(&config, state, entries.iter().map(|(k, v)| (k, v)))
+        .map_err(|e| CliError::Verification(format!("bulk load of the state column: {e}")))?;
+    let elapsed = started.elapsed();
+    let copied: Vec<_> = Store::new(&copy).iter(state, ..)?.collect::<Result<_, _>>()?;
+    if copied != entries {
+        return Err(CliError::Verification(format!(
+            "the ingested state column differs: {} entries read back, {} loaded",
+            copied.len(),
+            entries.len()
+        )));
+    }
+    Ok(BulkDemo {
+        entries: ingested.entries,
+        files: ingested.files,
+        bytes: ingested.file_bytes,
+        elapsed,
+    })
 }
 
 /// A fake monitor's name, as LDK names them: funding transaction id, `_`, output index.

@@ -54,7 +54,10 @@ fn demo_runs_verifies_and_refuses_to_run_twice_without_reset() {
         .stdout(predicate::str::contains("\"value\": \"MetaRecord { application_id: "))
         // The etcd step (the one demo run here with it): a cluster, the copy verified, a member
         // killed and restarted.
-        .stdout(predicate::str::contains("\"member_killed_and_restarted\": true"));
+        .stdout(predicate::str::contains("\"member_killed_and_restarted\": true"))
+        // The bulk-load step: the state column ingested into a new database and read back equal.
+        .stdout(predicate::str::contains("\"bulk_load\""))
+        .stdout(predicate::str::contains("\"read_back_equal\": true"));
 }
 
 #[test]
