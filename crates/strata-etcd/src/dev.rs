@@ -50,7 +50,7 @@ pub enum DevError {
     /// A member did not accept connections, or learn of a leader, in time.
     #[error(
         "etcd member {member} did not accept connections or learn of a leader within \
-         {timeout:?}; its log: {log}"
+         {timeout:?}; its log ({log}) ends:\n{tail}"
     )]
     NotReady {
         /// The member.
@@ -59,7 +59,39 @@ pub enum DevError {
         timeout: Duration,
         /// Where its output went.
         log: String,
+        /// The last lines of that output.
+        tail: String,
     },
+    /// A member's process ended while the cluster was starting (a port taken by another
+    /// process, a full disk, a bad flag).
+    #[error("etcd member {member} exited while starting ({status}); its log ({log}) ends:\n{tail}")]
+    Exited {
+        /// The member.
+        member: usize,
+        /// How it ended.
+        status: std::process::ExitStatus,
+        /// Where its output went.
+        log: String,
+        /// The last lines of that output.
+        tail: String,
+    },
+}
+
+/// How many lines of a member's log an error quotes.
+const TAIL_LINES: usize = 20;
+
+/// How many times [`Cluster::start_with`] picks new ports when a member could not take its own.
+const PORT_ATTEMPTS: usize = 3;
+
+/// The last [`TAIL_LINES`] lines of the file at `path`, or why it cannot be read.
+fn tail(path: &Path) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
+        }
+        Err(e) => format!("(cannot read it: {e})"),
+    }
 }
 
 /// One member's addresses and process.
@@ -92,7 +124,8 @@ impl Cluster {
     ///
     /// # Errors
     ///
-    /// [`DevError`]: `etcd` missing, a member failing to start or to listen in time.
+    /// [`DevError`]: `etcd` missing, a member exiting while it starts (after three
+    /// tries when its port was taken), or not listening or led in time.
     pub fn start(dir: &Path, size: usize) -> Result<Self, DevError> {
         Self::start_with(dir, size, &[])
     }
@@ -107,7 +140,30 @@ impl Cluster {
         if Command::new("etcd").arg("--version").output().is_err() {
             return Err(DevError::NotInstalled);
         }
-        std::fs::create_dir_all(dir).map_err(|source| DevError::Io { member: 0, source })?;
+        let mut attempt = 1;
+        loop {
+            match Self::try_start(dir, size, flags, attempt) {
+                // A free port found here can be taken by another process before etcd binds
+                // it; such a start is tried again on new ports, in a new directory.
+                Err(DevError::Exited { tail, .. })
+                    if attempt < PORT_ATTEMPTS && tail.contains("address already in use") =>
+                {
+                    attempt += 1;
+                }
+                started => return started,
+            }
+        }
+    }
+
+    fn try_start(
+        dir: &Path,
+        size: usize,
+        flags: &[&str],
+        attempt: usize,
+    ) -> Result<Self, DevError> {
+        let dir =
+            if attempt == 1 { dir.to_owned() } else { dir.join(format!("attempt-{attempt}")) };
+        std::fs::create_dir_all(&dir).map_err(|source| DevError::Io { member: 0, source })?;
         let mut members = Vec::with_capacity(size);
         for member in 0..size {
             let io = |source| DevError::Io { member, source };
@@ -120,7 +176,8 @@ impl Cluster {
                 process: None,
             });
         }
-        let token = format!("strata-dev-{}", std::process::id());
+        // Unique per cluster, so that members of two clusters never join each other.
+        let token = format!("strata-dev-{}-{}", std::process::id(), members[0].client.port());
         let extra = flags.iter().map(|flag| (*flag).to_owned()).collect();
         let mut cluster = Self { members, token, extra };
         for member in 0..size {
@@ -157,11 +214,7 @@ impl Cluster {
                 false
             });
             if !led {
-                return Err(DevError::NotReady {
-                    member,
-                    timeout: START_TIMEOUT,
-                    log: m.log.display().to_string(),
-                });
+                return Err(self.not_ready(member));
             }
         }
         Ok(())
@@ -261,20 +314,36 @@ impl Cluster {
         Ok(())
     }
 
-    fn wait_listening(&self, member: usize) -> Result<(), DevError> {
+    /// Waits until member `member` accepts client connections; a member whose process ends
+    /// meanwhile is reported at once, with its log.
+    fn wait_listening(&mut self, member: usize) -> Result<(), DevError> {
         let started = Instant::now();
         let address = self.members[member].client;
         while started.elapsed() < START_TIMEOUT {
             if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
                 return Ok(());
             }
+            let m = &mut self.members[member];
+            if let Some(child) = m.process.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                m.process = None;
+                let log = m.log.display().to_string();
+                return Err(DevError::Exited { member, status, tail: tail(&m.log), log });
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(DevError::NotReady {
+        Err(self.not_ready(member))
+    }
+
+    fn not_ready(&self, member: usize) -> DevError {
+        let log = &self.members[member].log;
+        DevError::NotReady {
             member,
             timeout: START_TIMEOUT,
-            log: self.members[member].log.display().to_string(),
-        })
+            log: log.display().to_string(),
+            tail: tail(log),
+        }
     }
 }
 
