@@ -82,3 +82,7 @@ pub use strata_views as views;
 /// The etcd backend: the same `Database` over a Raft-replicated etcd cluster.
 #[cfg(feature = "etcd")]
 pub use strata_etcd as etcd;
+
+/// Encryption at rest: the `Encrypted` layer, values sealed and bound to their place.
+#[cfg(feature = "encryption")]
+pub use strata_encryption as encryption;

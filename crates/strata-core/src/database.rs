@@ -129,8 +129,20 @@ pub trait Cursor {
         Some((self.key()?, self.value()?))
     }
 
-    /// The error that invalidated the cursor, if one did.
+    /// The error that invalidated the cursor, if one did — or the current entry's
+    /// [`Cursor::value_error`].
     fn status(&self) -> Result<()>;
+
+    /// Why the current entry's value cannot be read, when the cursor stands on an entry it can
+    /// step past: a layer that authenticates values (encryption at rest) stops on a tampered one
+    /// with [`Cursor::key`] giving its key, `value` and `item` giving `None`, and this giving
+    /// [`StorageError::Tampered`](crate::StorageError::Tampered) (which [`Cursor::status`]
+    /// reports too, so a loop that stops at the first `None` does not mistake it for the end).
+    /// Iterators report it as that entry's error and go on to the next. `None` for backends,
+    /// which have no such entries.
+    fn value_error(&self) -> Option<crate::StorageError> {
+        None
+    }
 }
 
 /// Forwards every method to the database behind a shared pointer.
@@ -290,5 +302,9 @@ impl<A: Cursor, B: Cursor> Cursor for Either<A, B> {
 
     fn status(&self) -> Result<()> {
         either_cursor!(self, cursor => cursor.status())
+    }
+
+    fn value_error(&self) -> Option<crate::StorageError> {
+        either_cursor!(self, cursor => cursor.value_error())
     }
 }

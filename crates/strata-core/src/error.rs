@@ -32,6 +32,21 @@ pub enum StorageError {
     #[error("stored data is corrupt: {0}")]
     Corruption(#[source] BoxError),
 
+    /// A value failed authentication: an authenticating layer (encryption at rest) found it
+    /// altered, copied from another key or column, or sealed under a key that is no longer
+    /// valid there. Only this entry is affected: an iterator reports it and goes on to the next.
+    #[error(
+        "the value of key {} in column `{column}` failed authentication: it was altered, moved \
+         from another key or column, or replayed from an older key version",
+        hex::encode(key)
+    )]
+    Tampered {
+        /// The column read.
+        column: String,
+        /// The entry's key (keys are not secret: they are stored in the clear).
+        key: Vec<u8>,
+    },
+
     /// The storage device is full. The failed write was not applied; reads keep working. On
     /// RocksDB the database refuses further writes until it is reopened with space available.
     #[error("no space left for the write: {0}")]
@@ -75,6 +90,21 @@ pub enum Error {
     #[error("stored data is corrupt: {0}")]
     Corruption(#[source] BoxError),
 
+    /// A value failed authentication: an authenticating layer (encryption at rest) found it
+    /// altered, copied from another key or column, or sealed under a key that is no longer
+    /// valid there. Only this entry is affected: an iterator reports it and goes on to the next.
+    #[error(
+        "the value of key {} in column `{column}` failed authentication: it was altered, moved \
+         from another key or column, or replayed from an older key version",
+        hex::encode(key)
+    )]
+    Tampered {
+        /// The column read.
+        column: String,
+        /// The entry's key (keys are not secret: they are stored in the clear).
+        key: Vec<u8>,
+    },
+
     /// The storage device is full. The failed write was not applied; reads keep working. On
     /// RocksDB the database refuses further writes until it is reopened with space available.
     #[error("no space left for the write: {0}")]
@@ -90,6 +120,7 @@ impl From<StorageError> for Error {
         match error {
             StorageError::UnknownColumn(column) => Self::UnknownColumn(column),
             StorageError::Corruption(source) => Self::Corruption(source),
+            StorageError::Tampered { column, key } => Self::Tampered { column, key },
             StorageError::StorageFull(source) => Self::StorageFull(source),
             StorageError::Backend(source) => Self::Backend(source),
         }
@@ -180,6 +211,7 @@ mod tests {
         let cases = [
             (StorageError::UnknownColumn("c".to_owned()), "UnknownColumn"),
             (StorageError::Corruption(source()), "Corruption"),
+            (StorageError::Tampered { column: "c".to_owned(), key: vec![0xab] }, "Tampered"),
             (StorageError::StorageFull(source()), "StorageFull"),
             (StorageError::Backend(source()), "Backend"),
         ];

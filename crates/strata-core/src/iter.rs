@@ -112,10 +112,23 @@ impl<C: Cursor> Unstructured<C> {
                 *done = true;
                 None
             }
-            None => {
-                *done = true;
-                cursor.status().err().map(Err)
-            }
+            None => match (cursor.key(), cursor.value_error()) {
+                // An entry whose value cannot be trusted is that entry's error; the next step
+                // goes on past it.
+                (Some(key), Some(error))
+                    if !check || direction.in_range(key, start, end.as_deref()) =>
+                {
+                    Some(Err(error))
+                }
+                (Some(_), Some(_)) => {
+                    *done = true;
+                    None
+                }
+                _ => {
+                    *done = true;
+                    cursor.status().err().map(Err)
+                }
+            },
         }
     }
 

@@ -387,6 +387,9 @@ impl<C: Cursor> Cursor for FaultyCursor<C> {
             None => self.inner.status(),
         }
     }
+    fn value_error(&self) -> Option<StorageError> {
+        if self.failed.is_some() { None } else { self.inner.value_error() }
+    }
 }
 
 /// Another harness's databases behind a [`Faulty`] wrapper with nothing armed: the conformance

@@ -49,6 +49,9 @@ impl<C: Cursor> Cursor for Plain<C> {
     fn status(&self) -> Result<()> {
         self.0.status()
     }
+    fn value_error(&self) -> Option<crate::StorageError> {
+        self.0.value_error()
+    }
 }
 
 impl<C: Cursor> Overlay for Plain<C> {
@@ -313,5 +316,12 @@ impl<F: Overlay, B: Cursor> Cursor for MergeCursor<F, B> {
     fn status(&self) -> Result<()> {
         self.front.status()?;
         self.back.status()
+    }
+
+    fn value_error(&self) -> Option<crate::StorageError> {
+        match self.current? {
+            Side::Front | Side::Both => self.front.value_error(),
+            Side::Back => self.back.value_error(),
+        }
     }
 }
