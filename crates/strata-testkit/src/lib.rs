@@ -126,6 +126,34 @@ impl Harness for MemoryHarness {
     }
 }
 
+/// Another harness's databases behind [`EncryptedDb`](strata_encryption::EncryptedDb): every
+/// value sealed on the way down and opened on the way up. The conformance suite and the models
+/// run through it unchanged, so encryption changes nothing a caller can see but the bytes
+/// stored. Each database is opened with the meta column besides the suite's, for the key ring.
+#[derive(Debug, Default)]
+pub struct EncryptedHarness<H>(pub H);
+
+/// The key [`EncryptedHarness`] seals with.
+pub const HARNESS_KEY: [u8; 32] = [0x5e; 32];
+
+impl<H: Harness> Harness for EncryptedHarness<H> {
+    type Db = strata_encryption::EncryptedDb<H::Db>;
+
+    fn open(&mut self, columns: &[Column]) -> Self::Db {
+        let mut all = columns.to_vec();
+        all.push(strata_core::versions::VERSIONS);
+        let key = strata_encryption::UnlockKey::from_bytes(HARNESS_KEY);
+        strata_encryption::EncryptedDb::create(self.0.open(&all), &key)
+            .expect("create the key ring")
+    }
+
+    fn reopen(&mut self, db: Self::Db) -> Self::Db {
+        let db = self.0.reopen(db.into_inner());
+        let key = strata_encryption::UnlockKey::from_bytes(HARNESS_KEY);
+        strata_encryption::EncryptedDb::open(db, &key).expect("open with the same key")
+    }
+}
+
 #[cfg(feature = "rocksdb")]
 /// RocksDB in a temporary directory; each `open` gets a fresh database, `reopen` closes it and
 /// opens the same directory again.
