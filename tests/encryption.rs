@@ -173,7 +173,7 @@ fn a_wrong_key_is_wrong_key_with_nothing_read_but_the_key_ring() {
 #[test]
 fn passphrases_open_and_a_changed_unlock_key_replaces_the_old_one() {
     let quick = |p: &str| UnlockKey::passphrase_with(p, Argon2Params::insecure_for_tests());
-    let mut db = EncryptedDb::create(MemoryDb::new(COLUMNS), &quick("first")).unwrap();
+    let db = EncryptedDb::create(MemoryDb::new(COLUMNS), &quick("first")).unwrap();
     db.put(SECRETS, b"k", b"v").unwrap();
     let hashed = db.key_hasher().hash(SECRETS, b"peer");
     let memory = db.into_inner();

@@ -106,7 +106,7 @@ impl<D: Database> Database for EncryptedDb<D> {
     }
 
     fn delete(&self, column: Column, key: &[u8]) -> StorageResult<()> {
-        self.0.check_delete(column, key)?;
+        crate::layer::check_delete(column, key)?;
         self.raw().delete(column, key)
     }
 

@@ -19,7 +19,7 @@ pub(crate) struct Secret(pub(crate) Zeroizing<[u8; KEY_LEN]>);
 
 impl Secret {
     /// A fresh secret from the operating system's generator (through `rand`'s thread-local
-    /// ChaCha generator, seeded and reseeded from it).
+    /// `ChaCha` generator, seeded and reseeded from it).
     pub(crate) fn random() -> Self {
         let mut secret = Zeroizing::new([0; KEY_LEN]);
         rand::rng().fill_bytes(secret.as_mut());

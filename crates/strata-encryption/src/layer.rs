@@ -99,23 +99,14 @@ impl<L> Encrypted<L> {
     pub(crate) fn seal_transaction(&self, transaction: &Transaction) -> StorageResult<Transaction> {
         let mut sealed = Transaction::new();
         for (column, key, op) in transaction.iter() {
-            match op.value() {
-                Some(value) => sealed.put(column, key, self.seal(column, key, value)?),
-                None => {
-                    self.check_delete(column, key)?;
-                    sealed.delete(column, key);
-                }
+            if let Some(value) = op.value() {
+                sealed.put(column, key, self.seal(column, key, value)?);
+            } else {
+                check_delete(column, key)?;
+                sealed.delete(column, key);
             }
         }
         Ok(sealed)
-    }
-
-    /// Refuses a delete of the key ring.
-    pub(crate) fn check_delete(&self, column: Column, key: &[u8]) -> StorageResult<()> {
-        if Keys::is_meta(column) {
-            guard_ring(key)?;
-        }
-        Ok(())
     }
 
     /// Opens a value read at `key` of `column`.
@@ -135,6 +126,14 @@ impl<L> Encrypted<L> {
             Err(tampered(column, key))
         }
     }
+}
+
+/// Refuses a delete of the key ring.
+pub(crate) fn check_delete(column: Column, key: &[u8]) -> StorageResult<()> {
+    if Keys::is_meta(column) {
+        guard_ring(key)?;
+    }
+    Ok(())
 }
 
 /// The key ring is written by this crate alone: a write to it through the layer would lock the
@@ -276,7 +275,7 @@ impl<L: WriteLayer> WriteLayer for Encrypted<L> {
     }
 
     fn delete(&mut self, column: Column, key: &[u8]) -> StorageResult<()> {
-        self.check_delete(column, key)?;
+        check_delete(column, key)?;
         self.inner.delete(column, key)
     }
 
@@ -331,7 +330,10 @@ impl<'a, C: Cursor> EncryptedCursor<'a, C> {
                 Err(())
             }
         });
-        Some(opened.as_deref().map_err(|()| ()))
+        Some(match opened {
+            Ok(plain) => Ok(plain.as_slice()),
+            Err(()) => Err(()),
+        })
     }
 }
 

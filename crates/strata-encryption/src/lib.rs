@@ -3,7 +3,7 @@
 //! [`Encrypted`] is a layer, like `Temporal` or `ReadOnly`, that seals every value written
 //! through it and authenticates every value read:
 //!
-//! - **Values** are encrypted with AES-256-GCM-SIV (RustCrypto's audited implementation),
+//! - **Values** are encrypted with AES-256-GCM-SIV (`RustCrypto`'s audited implementation),
 //!   under a random 32-byte value key, with a fresh random nonce per write. The associated data
 //!   binds the column, the key and the key's version, so a value moved to another key or
 //!   column, replayed from before a rotation or altered reads as

@@ -64,7 +64,7 @@ pub struct ResealReport {
 /// The columns to work through: every one but the meta column, in name order.
 fn work_columns(columns: &[Column]) -> Vec<Column> {
     let mut work: Vec<Column> = columns.iter().copied().filter(|&c| !Keys::is_meta(c)).collect();
-    work.sort_by_key(|c| c.name());
+    work.sort_by_key(Column::name);
     work.dedup_by_key(|c| c.name());
     work
 }
@@ -89,15 +89,14 @@ impl<L: WriteLayer> Encrypted<L> {
         let stored = inner
             .get(strata_core::versions::VERSIONS, &ring_key())?
             .map(strata_core::Slice::into_vec);
-        let (keys, resumed) = match stored {
-            Some(stored) => {
-                let keys = Keys::unlock(&stored, unlock)?;
-                match keys.progress() {
-                    Some(p) if p.kind == ProgressKind::Encrypting => (keys, true),
-                    _ => return Err(EncryptionError::AlreadyEncrypted),
-                }
+        let (keys, resumed) = if let Some(stored) = stored {
+            let keys = Keys::unlock(&stored, unlock)?;
+            match keys.progress() {
+                Some(p) if p.kind == ProgressKind::Encrypting => (keys, true),
+                _ => return Err(EncryptionError::AlreadyEncrypted),
             }
-            None => {
+        } else {
+            {
                 let mut keys = Keys::generate(unlock)?;
                 keys.set_progress(work.first().map(|first| Progress {
                     kind: ProgressKind::Encrypting,

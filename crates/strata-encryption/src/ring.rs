@@ -76,7 +76,7 @@ impl Progress {
 pub(crate) struct Keys {
     derivation: Derivation,
     wrapper: Sealer,
-    keys: Vec<(Secret, Sealer)>,
+    ring: Vec<(Secret, Sealer)>,
     hashing: Secret,
     progress: Option<Progress>,
 }
@@ -100,7 +100,7 @@ impl Keys {
         Ok(Self {
             derivation,
             wrapper,
-            keys: vec![(key, sealer)],
+            ring: vec![(key, sealer)],
             hashing: Secret::random(),
             progress: None,
         })
@@ -138,7 +138,7 @@ impl Keys {
         Ok(Self {
             derivation: stored.derivation,
             wrapper,
-            keys,
+            ring: keys,
             hashing: Secret(zeroize::Zeroizing::new(body.hashing)),
             progress: body.progress.take(),
         })
@@ -147,7 +147,7 @@ impl Keys {
     /// The stored form: the body sealed under the key-encryption key with a fresh nonce.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let body = Body {
-            keys: self.keys.iter().map(|(secret, sealer)| (sealer.version(), *secret.0)).collect(),
+            keys: self.ring.iter().map(|(secret, sealer)| (sealer.version(), *secret.0)).collect(),
             hashing: *self.hashing.0,
             progress: self.progress.clone(),
         };
@@ -169,12 +169,12 @@ impl Keys {
 
     /// The newest key, which seals every write.
     pub(crate) fn current(&self) -> &Sealer {
-        &self.keys.last().unwrap_or_else(|| unreachable!("a key ring has a key")).1
+        &self.ring.last().unwrap_or_else(|| unreachable!("a key ring has a key")).1
     }
 
     /// The key of `version`, if the ring still holds it.
     pub(crate) fn sealer(&self, version: u32) -> Option<&Sealer> {
-        self.keys.iter().rev().map(|(_, sealer)| sealer).find(|sealer| sealer.version() == version)
+        self.ring.iter().rev().map(|(_, sealer)| sealer).find(|sealer| sealer.version() == version)
     }
 
     /// Whether a value sealed under `version` may be read at `key` of `column`: under the newest
@@ -205,14 +205,14 @@ impl Keys {
         let version = self.current().version() + 1;
         let key = Secret::random();
         let sealer = Sealer::new(version, &key);
-        self.keys.push((key, sealer));
+        self.ring.push((key, sealer));
         version
     }
 
     /// Forgets every key but the newest: values still sealed under them read as tampered.
     pub(crate) fn retire_old_keys(&mut self) {
         let newest = self.current().version();
-        self.keys.retain(|(_, sealer)| sealer.version() == newest);
+        self.ring.retain(|(_, sealer)| sealer.version() == newest);
     }
 
     /// Seals the ring under a new key-encryption key from now on.
@@ -225,7 +225,7 @@ impl Keys {
 
     /// The versions held, oldest first.
     pub(crate) fn versions(&self) -> Vec<u32> {
-        self.keys.iter().map(|(_, sealer)| sealer.version()).collect()
+        self.ring.iter().map(|(_, sealer)| sealer.version()).collect()
     }
 
     pub(crate) fn hashing(&self) -> &Secret {
