@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use strata::rocksdb::{RocksConfig, RocksDb};
 use strata::versions::VERSIONS;
 use strata::{
-    Column, Database, KeyRange, MemoryDb, ReadLayer, StorageError, StorageResult, Store, Temporal,
-    WriteLayer,
+    Column, Database, KeyRange, Layer, MemoryDb, ReadLayer, StorageError, StorageResult, Store,
+    Temporal, WriteLayer,
 };
 use strata_encryption::{
     Argon2Params, Encrypted, EncryptedDb, EncryptionError, OVERHEAD, ResealOptions, UnlockKey,
@@ -422,4 +422,102 @@ proptest! {
             prop_assert!(db.key_versions().len() <= 2);
         }
     }
+}
+
+/// Faults injected *below* the layer, at every position of every kind of operation of a fixed
+/// workload through `Temporal<Encrypted<Store<Faulty<_>>>>`: every failure reaches the caller
+/// as the injected fault (never as `Tampered`, never swallowed), a failed write leaves each key
+/// with its value before or after it, and afterwards every value opens.
+#[test]
+fn faults_below_the_layer_surface_as_themselves_and_leave_every_value_readable() {
+    use std::collections::BTreeSet;
+    use strata_testkit::fault::injected;
+
+    type Allowed = BTreeMap<Vec<u8>, BTreeSet<Option<Vec<u8>>>>;
+    let write = |allowed: &mut Allowed, key: &[u8], value: Option<&[u8]>, sure: bool| {
+        let entry = allowed.entry(key.to_vec()).or_insert_with(|| BTreeSet::from([None]));
+        if sure {
+            entry.clear();
+        }
+        entry.insert(value.map(<[u8]>::to_vec));
+    };
+    let mut positions = 0;
+    for kind in OpKind::ALL {
+        for nth in 1..=6 {
+            for outcome in [Outcome::NotApplied, Outcome::Applied] {
+                let memory = MemoryDb::new(COLUMNS);
+                let faulty = Faulty::new(&memory);
+                let encrypted = Encrypted::create(Store::new(&faulty), &key(), &COLUMNS).unwrap();
+                let mut temporal = Temporal::new(encrypted);
+                faulty.faults().fail_nth(kind, nth, outcome);
+                let mut allowed = Allowed::new();
+                let fired = std::cell::Cell::new(0_u64);
+                let check = |result: StorageResult<()>| match result {
+                    Ok(()) => true,
+                    Err(error) => {
+                        assert!(injected(&error).is_some(), "{kind:?} {nth}: {error}");
+                        fired.set(fired.get() + 1);
+                        false
+                    }
+                };
+                for round in 0_u8..4 {
+                    for i in 0_u8..3 {
+                        let (k, v) = ([round, i], [round; 40]);
+                        let store = temporal.base_mut();
+                        let ok = check(store.put(SECRETS, &k, &v));
+                        write(&mut allowed, &k, Some(&v), ok);
+                    }
+                    let doomed = [round, 0];
+                    let ok = check(temporal.base_mut().delete(SECRETS, &doomed));
+                    write(&mut allowed, &doomed, None, ok);
+                    let k = [round, 9];
+                    temporal.put(SECRETS, &k, b"buffered").unwrap();
+                    let ok = check(temporal.commit());
+                    write(&mut allowed, &k, Some(b"buffered"), ok);
+                    if !ok {
+                        temporal.rollback();
+                    }
+                    let entries = match temporal.iter(SECRETS, ..) {
+                        Ok(entries) => entries,
+                        Err(error) => {
+                            assert!(injected(&error).is_some(), "{kind:?} {nth}: {error}");
+                            fired.set(fired.get() + 1);
+                            continue;
+                        }
+                    };
+                    for entry in entries {
+                        match entry {
+                            Ok((k, v)) => {
+                                let want = &allowed[&k.to_vec()];
+                                assert!(want.contains(&Some(v.to_vec())), "{kind:?} {nth}: {k:?}");
+                            }
+                            Err(error) => {
+                                assert!(injected(&error).is_some(), "{kind:?} {nth}: {error}");
+                                fired.set(fired.get() + 1);
+                                break;
+                            }
+                        }
+                    }
+                    if let Err(error) = temporal.get(SECRETS, &[round, 1]) {
+                        assert!(injected(&error).is_some(), "{kind:?} {nth}: {error}");
+                        fired.set(fired.get() + 1);
+                    }
+                }
+                assert_eq!(
+                    fired.get(),
+                    faulty.faults().fired(),
+                    "{kind:?} {nth}: every fault surfaced"
+                );
+                faulty.faults().disarm();
+                drop(temporal);
+                let db = EncryptedDb::open(&memory, &key()).expect("the ring survives");
+                for (k, want) in &allowed {
+                    let got = db.get(SECRETS, k).expect("every value opens").map(|v| v.to_vec());
+                    assert!(want.contains(&got), "{kind:?} {nth} {outcome:?}: {k:?} = {got:?}");
+                }
+                positions += 1;
+            }
+        }
+    }
+    assert_eq!(positions, OpKind::ALL.len() * 12);
 }
