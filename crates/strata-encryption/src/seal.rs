@@ -68,11 +68,10 @@ impl Sealer {
         out.extend_from_slice(&self.version.to_be_bytes());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(value);
-        let ad = value_ad(self.version, column, key);
-        let tag = self
-            .cipher
-            .encrypt_inout_detached(&nonce, &ad, (&mut out[HEADER_LEN..]).into())
-            .unwrap_or_else(|_| unreachable!("values are far below AES-GCM-SIV's 64 GiB limit"));
+        let tag = with_value_ad(self.version, column, key, |ad| {
+            self.cipher.encrypt_inout_detached(&nonce, ad, (&mut out[HEADER_LEN..]).into())
+        })
+        .unwrap_or_else(|_| unreachable!("values are far below AES-GCM-SIV's 64 GiB limit"));
         out.extend_from_slice(&tag);
         out
     }
@@ -88,9 +87,10 @@ impl Sealer {
         let tag = Tag::try_from(tag).expect("16 bytes");
         reserve_wiping(out, body.len());
         out.extend_from_slice(body);
-        let ad = value_ad(self.version, column, key);
-        if self.cipher.decrypt_inout_detached(&nonce, &ad, out.as_mut_slice().into(), &tag).is_ok()
-        {
+        let opened = with_value_ad(self.version, column, key, |ad| {
+            self.cipher.decrypt_inout_detached(&nonce, ad, out.as_mut_slice().into(), &tag)
+        });
+        if opened.is_ok() {
             true
         } else {
             out.zeroize();
@@ -137,16 +137,31 @@ impl Sealer {
     }
 }
 
-fn value_ad(version: u32, column: &str, key: &[u8]) -> Vec<u8> {
+/// Calls `f` with a value's associated data, built on the stack when it fits (column names and
+/// keys are short; a scan builds one per entry).
+fn with_value_ad<T>(version: u32, column: &str, key: &[u8], f: impl FnOnce(&[u8]) -> T) -> T {
+    const STACK: usize = 256;
     let column_len = u16::try_from(column.len()).expect("column names are short");
-    let mut ad = Vec::with_capacity(VALUE_DOMAIN.len() + 7 + column.len() + key.len());
-    ad.extend_from_slice(VALUE_DOMAIN);
-    ad.push(FORMAT);
-    ad.extend_from_slice(&version.to_be_bytes());
-    ad.extend_from_slice(&column_len.to_be_bytes());
-    ad.extend_from_slice(column.as_bytes());
-    ad.extend_from_slice(key);
-    ad
+    let parts: [&[u8]; 6] = [
+        VALUE_DOMAIN,
+        &[FORMAT],
+        &version.to_be_bytes(),
+        &column_len.to_be_bytes(),
+        column.as_bytes(),
+        key,
+    ];
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    if len <= STACK {
+        let mut buffer = [0; STACK];
+        let mut at = 0;
+        for part in parts {
+            buffer[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        f(&buffer[..len])
+    } else {
+        f(&parts.concat())
+    }
 }
 
 fn wrap_ad(purpose: u8) -> Vec<u8> {
