@@ -17,6 +17,7 @@ use lightning::util::persist::{
     CHANNEL_MONITOR_UPDATE_PERSISTENCE_PRIMARY_NAMESPACE as MONITOR_UPDATES,
 };
 use sha2::{Digest, Sha256};
+use strata::encryption::{EncryptedDb, EncryptionError, ResealOptions, UnlockKey};
 use strata::kv::{KvStore, WriteBatch};
 use strata::log::{
     Appended, Author, Ed25519, Ed25519Signer, Entry as LogEntry, Hash as EntryHash, Inserted,
@@ -30,11 +31,14 @@ use strata::node::{
 use strata::rocksdb::{RocksConfig, RocksDb};
 use strata::views::builtin::{EntryCounts, Indexed, LatestByTopic, Totals, topic_in_extensions};
 use strata::views::{Mode, Phase, ViewError, ViewReader};
-use strata::{Column, Handle, MemoryDb, ReadLayer, ReadOnly, Slice, Store, Temporal};
+use strata::{
+    Column, Database as _, Handle, MemoryDb, ReadLayer, ReadOnly, Slice, StorageError, Store,
+    Temporal, Transaction,
+};
 
 use crate::error::CliError;
 use crate::output::{
-    BulkDemo, DemoSummary, EtcdDemo, KvDemo, LogDemo, Output, Rejection, ViewsDemo,
+    BulkDemo, DemoSummary, EncryptionDemo, EtcdDemo, KvDemo, LogDemo, Output, Rejection, ViewsDemo,
 };
 use crate::views::{
     DEMO_VIEWS, SETTINGS, SETTINGS_VERSION, SettingsKey, demo_views, demo_views_at, settings_index,
@@ -188,6 +192,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
     let counts = count_columns(&store, &columns)?;
     let decoded = decode_first_meta(&store)?;
     let bulk = restore_by_ingest(&store)?;
+    let encryption = keep_secrets()?;
     // The directory's lock is released for the etcd step, which opens every column in it.
     drop(db);
     let etcd = if args.etcd {
@@ -210,6 +215,7 @@ pub(crate) fn run(args: &DemoArgs, out: &Output) -> Result<(), CliError> {
         views: &views,
         ledger: ledger.as_ref(),
         bulk: &bulk,
+        encryption: &encryption,
         etcd: &etcd,
     });
     Ok(())
@@ -243,6 +249,129 @@ fn restore_by_ingest(store: &impl ReadLayer) -> Result<BulkDemo, CliError> {
         bytes: ingested.file_bytes,
         elapsed,
     })
+}
+
+/// The column of the demo's encrypted database.
+const SECRETS: Column = Column::new("secrets");
+
+/// The secrets the demo's node keeps encrypted: its identity's private key, a wallet's seed
+/// words and an API token.
+fn node_secrets() -> [(&'static str, Vec<u8>); 3] {
+    [
+        ("node/identity_key", sha256(&[b"demo node identity"]).to_vec()),
+        (
+            "node/wallet_seed",
+            b"ribbon quantum orbit velvet lantern meadow fossil harbor tiny oyster giggle crane"
+                .to_vec(),
+        ),
+        ("node/api_token", b"strata-demo-token-7f3a9c21".to_vec()),
+    ]
+}
+
+/// A node's secrets in an encrypted database, in a temporary directory, unlocked by a random
+/// 32-byte key: written in one atomic transaction, read back equal, nowhere in the stored bytes;
+/// a sealed value copied underneath to another key reads as tampered; the value key rotated
+/// (the tampered copy left as it was), the database reopened with its key and read back, and
+/// another key refused.
+fn keep_secrets() -> Result<EncryptionDemo, CliError> {
+    let fail = |what: String| CliError::Verification(format!("encryption: {what}"));
+    let dir = tempfile::tempdir().map_err(CliError::io(Path::new("a temporary directory")))?;
+    let config = RocksConfig::new(dir.path());
+    let columns = [SECRETS, strata::versions::VERSIONS];
+    let key = UnlockKey::from_bytes(rand::random());
+    let secrets = node_secrets();
+
+    let started = Instant::now();
+    let mut db = EncryptedDb::create(RocksDb::open(&config, &columns)?, &key)?;
+    let created = started.elapsed();
+
+    let started = Instant::now();
+    let mut transaction = Transaction::new();
+    for (name, value) in &secrets {
+        transaction.put(SECRETS, name.as_bytes(), value.clone());
+    }
+    db.apply(&transaction)?;
+    let written = started.elapsed();
+
+    let started = Instant::now();
+    let read_back = read_secrets(&db, &secrets)?;
+    let read = started.elapsed();
+
+    let (mut sealed_bytes, mut visible, mut identity) = (0, 0, Vec::new());
+    for (name, value) in &secrets {
+        let stored = db
+            .raw()
+            .get(SECRETS, name.as_bytes())?
+            .ok_or_else(|| fail(format!("{name} is not stored")))?
+            .into_vec();
+        sealed_bytes += stored.len() as u64;
+        visible += usize::from(stored.windows(value.len()).any(|window| window == value));
+        if identity.is_empty() {
+            identity = stored;
+        }
+    }
+    if visible > 0 {
+        return Err(fail(format!("{visible} secret(s) show in the stored bytes")));
+    }
+
+    // Someone with the files (not the key) copies the identity's sealed value to another key.
+    let copy = "node/identity_key.copy";
+    db.raw().put(SECRETS, copy.as_bytes(), &identity)?;
+    let tampered = match db.get(SECRETS, copy.as_bytes()) {
+        Err(error @ StorageError::Tampered { .. }) => error.to_string(),
+        Err(error) => return Err(error.into()),
+        Ok(_) => return Err(fail("a value copied to another key was read".to_owned())),
+    };
+
+    let before = db.key_version();
+    let started = Instant::now();
+    let report = db.rotate(&columns, ResealOptions::default(), |_| {})?;
+    let rotated = started.elapsed();
+    let after = db.key_version();
+    if report.resealed != secrets.len() as u64 || report.tampered != 1 || after != before + 1 {
+        return Err(fail(format!("the rotation from version {before} to {after}: {report:?}")));
+    }
+
+    let raw = db.into_inner();
+    let wrong = match EncryptedDb::open(&raw, &UnlockKey::from_bytes(rand::random())) {
+        Err(error @ EncryptionError::WrongKey) => error.to_string(),
+        Err(error) => return Err(error.into()),
+        Ok(_) => return Err(fail("another key opened the database".to_owned())),
+    };
+    let reopened = EncryptedDb::open(&raw, &key)?;
+    let after_rotation = read_secrets(&reopened, &secrets)?;
+    if !matches!(reopened.get(SECRETS, copy.as_bytes()), Err(StorageError::Tampered { .. })) {
+        return Err(fail("the tampered copy reads after the rotation".to_owned()));
+    }
+
+    Ok(EncryptionDemo {
+        column: SECRETS.name().to_owned(),
+        secrets: secrets.iter().map(|(name, value)| ((*name).to_owned(), value.len())).collect(),
+        plaintext_bytes: secrets.iter().map(|(_, value)| value.len() as u64).sum(),
+        sealed_bytes,
+        read_back,
+        visible_underneath: visible,
+        tampered: (copy.to_owned(), tampered),
+        rotation: (report.resealed, report.tampered, report.batches),
+        key_versions: (before, after),
+        after_rotation,
+        wrong_key: wrong,
+        timings: [("create", created), ("write", written), ("read", read), ("rotate", rotated)],
+    })
+}
+
+/// Reads every secret back through the encryption layer; how many equal what was written.
+fn read_secrets<D: strata::Database>(
+    db: &EncryptedDb<D>,
+    secrets: &[(&str, Vec<u8>)],
+) -> Result<usize, CliError> {
+    for (name, value) in secrets {
+        let read = db.get(SECRETS, name.as_bytes())?;
+        if read.as_deref() != Some(value.as_slice()) {
+            return Err(CliError::Verification(format!("encryption: {name} read back differs")));
+        }
+    }
+    Ok(secrets.len())
 }
 
 /// A fake monitor's name, as LDK names them: funding transaction id, `_`, output index.

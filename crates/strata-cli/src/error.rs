@@ -182,6 +182,34 @@ pub(crate) enum CliError {
         #[source]
         error: strata::copy::CopyError,
     },
+    /// Opening, converting or rekeying an encrypted database failed: a wrong key, a database
+    /// that is not encrypted, a conversion left unfinished, an unreadable key ring.
+    #[error(transparent)]
+    Encryption(#[from] strata::encryption::EncryptionError),
+    /// An encrypted database's key is needed and none was given.
+    #[error("no key given: set {variables}, or run the command on a terminal to be asked for it")]
+    NoKey {
+        /// The variables that give it.
+        variables: &'static str,
+    },
+    /// A key variable (or the prompt) holds something that is not a key; the message never
+    /// quotes it.
+    #[error("{origin} is not a valid key: {reason}")]
+    BadKey {
+        /// Where the key came from: a variable's name, or the prompt.
+        origin: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The new key typed twice was not the same both times.
+    #[error("the two keys typed differ: nothing was changed")]
+    KeysDiffer,
+    /// `scan` showed entries whose values failed authentication (each is a line of the output).
+    #[error(
+        "{0} value(s) failed authentication: altered, moved from another key or column, or \
+         replayed from an older key version (shown above)"
+    )]
+    TamperedEntries(usize),
     /// LDK's `FilesystemStore` failed.
     #[error("FilesystemStore at {}: {action}", .path.display())]
     FilesystemStore {
@@ -204,11 +232,14 @@ impl From<strata::StorageError> for CliError {
 
 impl CliError {
     /// The process exit code: 1 internal, 2 usage (clap: the command line does not parse),
-    /// 3 database cannot be opened, 4 bad input (arguments that parse but do not fit: hex,
-    /// column, key length, a checkpoint path that exists or whose parent does not, a view name
-    /// that is not valid), 5 problems found (a check, a verification, a broken log), 6 not
-    /// found (an entry, a KV value, a log, a view, any KV, log or views data at all).
+    /// 3 database cannot be opened (a wrong key too), 4 bad input (arguments that parse but do
+    /// not fit: hex, column, key length, a checkpoint path that exists or whose parent does not,
+    /// a view name that is not valid, a missing or malformed key, a database that is not
+    /// encrypted), 5 problems found (a check, a verification, a broken log, a value that fails
+    /// authentication), 6 not found (an entry, a KV value, a log, a view, any KV, log or views
+    /// data at all).
     pub(crate) fn exit_code(&self) -> u8 {
+        use strata::encryption::EncryptionError;
         use strata::kv::KvError;
         use strata::migrate::MigrateError;
         use strata::views::ViewError;
@@ -216,6 +247,11 @@ impl CliError {
             // Cannot be opened, or this build cannot migrate it: newer, or no path of steps.
             Self::Open(_)
             | Self::EtcdOpen(_)
+            | Self::Encryption(
+                EncryptionError::WrongKey
+                | EncryptionError::Unfinished { .. }
+                | EncryptionError::BadKeyRing(_),
+            )
             | Self::Migrate(
                 MigrateError::Version(_)
                 | MigrateError::NoStep { .. }
@@ -234,13 +270,23 @@ impl CliError {
             | Self::BadLocation { .. }
             | Self::CopyParentMissing(_)
             | Self::BadAuthor { .. }
+            | Self::NoKey { .. }
+            | Self::BadKey { .. }
+            | Self::KeysDiffer
+            | Self::Encryption(
+                EncryptionError::NotEncrypted | EncryptionError::PlaintextData { .. },
+            )
             | Self::Views(ViewError::InvalidName { .. })
             | Self::Kv(
                 KvError::InvalidName { .. }
                 | KvError::ValueTooLarge { .. }
                 | KvError::InvalidPageToken { .. },
             ) => 4,
-            Self::CheckFailed(_) | Self::Verification(_) | Self::LogsBroken { .. } => 5,
+            Self::CheckFailed(_)
+            | Self::Verification(_)
+            | Self::LogsBroken { .. }
+            | Self::TamperedEntries(_)
+            | Self::Engine(strata::Error::Tampered { .. }) => 5,
             Self::NotFound(..)
             | Self::NoKvData(_)
             | Self::Kv(KvError::NotFound { .. })
@@ -256,6 +302,7 @@ impl CliError {
             | Self::Views(_)
             | Self::FilesystemStore { .. }
             | Self::CopyIncomplete { .. }
+            | Self::Encryption(_)
             | Self::Migrate(_) => 1,
         }
     }

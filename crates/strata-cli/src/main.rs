@@ -3,9 +3,11 @@
 
 mod copy;
 mod demo;
+mod encrypt;
 mod error;
 mod etcd;
 mod inspect;
+mod key;
 mod kv;
 mod ledger;
 mod location;
@@ -48,12 +50,21 @@ Examples:
   strata copy strata-data etcd://127.0.0.1:2379/node-1   the same, into a root on etcd
   strata stats --etcd 127.0.0.1:2379 --root node-1      inspect a database on etcd
   strata etcd-dev                               a local three-member etcd cluster to try Strata on
+  STRATA_KEY=<64 hex digits> strata encrypt strata-data    encrypt a database, resumably
+  STRATA_KEY=… strata scan state --db strata-data          read an encrypted database's values
+  STRATA_KEY=… STRATA_NEW_PASSPHRASE=… strata rekey strata-data --rotate   new key, new value key
+
+Keys: an encrypted database's key comes from STRATA_KEY (64 hex digits) or STRATA_PASSPHRASE, or
+is asked for (not echoed) when stdin is a terminal; a new one (`rekey`) from STRATA_NEW_KEY or
+STRATA_NEW_PASSPHRASE, or asked for twice. Without a key, `scan` and `get` show each value's size
+only and `check` checks keys only.
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened
-(missing, locked, corrupt), 4 bad input (hex, column, key length, a checkpoint path that
-exists or has no parent directory, an invalid KV name, an author that is not 32 bytes, an
-invalid view name), 5 problems found (a check, a verification, a broken log), 6 not found (a
-key, a log, a view, or no KV, log or views data at all).";
+(missing, locked, corrupt, a wrong key), 4 bad input (hex, column, key length, a checkpoint path
+that exists or has no parent directory, an invalid KV name, an author that is not 32 bytes, an
+invalid view name, a key that is missing or not 64 hex digits), 5 problems found (a check, a
+verification, a broken log, a value that fails authentication), 6 not found (a key, a log, a
+view, or no KV, log or views data at all).";
 
 const LOG_EXIT_CODES: &str = "\
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 database cannot be opened, 4 bad
@@ -110,6 +121,10 @@ enum Command {
         at: At,
     },
     /// Entries of a column within a key range.
+    ///
+    /// On an encrypted database, values are shown with its key (`STRATA_KEY` or
+    /// `STRATA_PASSPHRASE`, or asked for on a terminal), each one that fails authentication as an
+    /// error of its own (exit code 5 once the scan is done), and by size alone without the key.
     Scan {
         /// Column name.
         column: String,
@@ -132,6 +147,9 @@ enum Command {
         limit: usize,
     },
     /// One entry by its hex key.
+    ///
+    /// On an encrypted database, the value is shown with its key (`STRATA_KEY` or
+    /// `STRATA_PASSPHRASE`, or asked for on a terminal), and by size alone without it.
     Get {
         /// Column name.
         column: String,
@@ -141,6 +159,10 @@ enum Command {
         at: At,
     },
     /// Verify that every key has a length its column's schema allows and every value decodes.
+    ///
+    /// On an encrypted database, values are opened with its key (`STRATA_KEY` or
+    /// `STRATA_PASSPHRASE`, or asked for on a terminal; one that fails authentication is a
+    /// problem); without the key, only keys are checked.
     Check {
         #[command(flatten)]
         at: At,
@@ -194,6 +216,37 @@ enum Command {
         /// Members of the cluster.
         #[arg(long, default_value_t = 3)]
         members: usize,
+    },
+    /// Encrypt an existing plaintext database in place: every value of every column is sealed
+    /// (AES-256-GCM-SIV) under a new value key, itself wrapped under the key given
+    /// (`STRATA_KEY`, 64 hex digits, or `STRATA_PASSPHRASE`; asked twice on a terminal).
+    ///
+    /// Works in committed batches, each recording how far it got: a run that is stopped resumes
+    /// where it was when run again, with the same key; a database already encrypted is reported
+    /// as such. Then every column is compacted, so that the plaintext leaves the table files.
+    /// Nothing else may use the database meanwhile. Keep the key: without it the values cannot
+    /// be read.
+    #[command(after_help = encrypt::ENCRYPT_EXIT_CODES)]
+    Encrypt {
+        /// Database directory.
+        dir: PathBuf,
+    },
+    /// Put an encrypted database under a new key: its keys are rewrapped under the new key in
+    /// one write, after which the old key no longer opens it. The current key comes from
+    /// `STRATA_KEY` or `STRATA_PASSPHRASE`, the new one from `STRATA_NEW_KEY` (64 hex digits) or
+    /// `STRATA_NEW_PASSPHRASE` (each asked for on a terminal, the new one twice).
+    ///
+    /// With --rotate, the value key is replaced first: every value is resealed under a new one,
+    /// in committed batches that resume where a stopped run was. Then every column is compacted,
+    /// so that the old key's wrapping (and the values sealed under the old value key) leave the
+    /// table files.
+    #[command(after_help = encrypt::REKEY_EXIT_CODES)]
+    Rekey {
+        /// Database directory.
+        dir: PathBuf,
+        /// Also replace the value key, resealing every value.
+        #[arg(long)]
+        rotate: bool,
     },
     /// Compact every column.
     Compact {
@@ -454,6 +507,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             migrate::migrate(&db, dry_run, !out.json).map(|(text, json)| out.done(&text, &json))
         }
         Command::Compact { db } => inspect::compact(&db, &out),
+        Command::Encrypt { dir } => encrypt::encrypt(&dir, &out),
+        Command::Rekey { dir, rotate } => encrypt::rekey(&dir, rotate, &out),
         Command::Kv { db, command } => run_kv(&db, command, &out),
         Command::Log { db, command } => run_log(&db, command, &out),
         Command::Views { db, command: None } => views::list(&db, &out),

@@ -84,6 +84,23 @@ impl Row {
         }
     }
 
+    /// An encrypted database's entry read without its key: the key, and the stored value's size
+    /// alone (never its bytes).
+    pub(crate) fn sealed(key: &[u8], key_text: String, stored_bytes: usize) -> Self {
+        Self {
+            json: json!({ "key_hex": hex::encode(key), "key": key_text, "sealed_bytes": stored_bytes }),
+            cells: vec![key_text, format!("<sealed, {stored_bytes} bytes>")],
+        }
+    }
+
+    /// An entry whose value failed authentication: its key and the error, in place of a value.
+    pub(crate) fn value_error(key: &[u8], key_text: String, error: &str) -> Self {
+        Self {
+            json: json!({ "key_hex": hex::encode(key), "key": key_text, "error": error }),
+            cells: vec![key_text, format!("<error: {error}>")],
+        }
+    }
+
     /// A problem `check` found.
     pub(crate) fn problem(column: &str, key: &[u8], problem: &str) -> Self {
         Self {
@@ -134,6 +151,7 @@ impl Output {
         undeclared: &[String],
         versions: Option<&strata::versions::Recorded>,
         cache: Option<&BlockCache>,
+        encrypted: bool,
     ) {
         if self.json {
             let columns: Vec<_> = rows.iter().map(|r| r.json.clone()).collect();
@@ -152,6 +170,7 @@ impl Output {
                 "unregistered_column_families": undeclared,
                 "versions": versions,
                 "block_cache": cache.map(|cache| json!({ "usage_bytes": cache.usage, "capacity_bytes": cache.capacity })),
+                "encrypted": encrypted,
             }));
         } else {
             Self::table(
@@ -177,6 +196,12 @@ impl Output {
             if !undeclared.is_empty() {
                 println!("column families without a valid Strata name: {}", undeclared.join(", "));
             }
+            if encrypted {
+                println!(
+                    "encrypted: values are sealed (AES-256-GCM-SIV) under the key ring in \
+                     strata_versions; `get`, `scan` and `check` read them with the database's key"
+                );
+            }
             match versions {
                 None => println!("recorded versions: none (written before versions were recorded)"),
                 Some(recorded) => {
@@ -200,24 +225,42 @@ impl Output {
         }
     }
 
-    /// `scan` and `get` output.
-    pub(crate) fn entries(&self, rows: &[Row]) {
+    /// `scan` and `get` output; `note` (text only) says how the values were read, when it
+    /// matters (an encrypted database read without its key).
+    pub(crate) fn entries(&self, rows: &[Row], note: Option<&str>) {
         if self.json {
             Self::print_json(&Value::Array(rows.iter().map(|r| r.json.clone()).collect()));
         } else {
             Self::table(&["key", "value"], rows);
             println!("{} entr{}", rows.len(), if rows.len() == 1 { "y" } else { "ies" });
+            if let Some(note) = note {
+                println!("{note}");
+            }
         }
     }
 
-    /// `check` output; `unknown` are the columns no schema describes.
-    pub(crate) fn check(&self, checked: u64, problems: &[Row], unknown: &[&str]) {
+    /// `check` output; `unknown` are the columns no schema describes; `values_skipped` says why
+    /// values were not decoded (an encrypted database checked without its key), if they were not.
+    pub(crate) fn check(
+        &self,
+        checked: u64,
+        problems: &[Row],
+        unknown: &[&str],
+        values_skipped: Option<&str>,
+    ) {
         if self.json {
             let list: Vec<_> = problems.iter().map(|r| r.json.clone()).collect();
-            Self::print_json(
-                &json!({ "checked": checked, "problems": list, "columns_without_schema": unknown }),
-            );
+            Self::print_json(&json!({
+                "checked": checked,
+                "problems": list,
+                "columns_without_schema": unknown,
+                "values_decoded": values_skipped.is_none(),
+                "values_not_decoded_because": values_skipped,
+            }));
             return;
+        }
+        if let Some(reason) = values_skipped {
+            println!("values not decoded: {reason}");
         }
         if problems.is_empty() {
             println!("checked {checked} entries: no problems");
@@ -386,6 +429,7 @@ impl Output {
             views,
             ledger,
             bulk,
+            encryption,
             etcd,
         } = *summary;
         #[expect(clippy::cast_precision_loss, reason = "a rate for display; exact to 2^52 calls")]
@@ -410,6 +454,7 @@ impl Output {
                 "views": views.to_json(),
                 "migration": ledger.map(ledger_json),
                 "bulk_load": bulk.to_json(),
+                "encryption": encryption.to_json(),
                 "etcd": etcd.to_json(),
             }));
             return;
@@ -442,6 +487,7 @@ impl Output {
             ledger_text(ledger);
         }
         bulk.print();
+        encryption.print();
         etcd.print();
         let db = path.display();
         println!("\nlook inside next:");
@@ -457,6 +503,9 @@ impl Output {
         println!("  strata views rebuild entry_counts --db {db}");
         println!("  strata migrate --dry-run --db {db}");
         println!("  strata copy {db} {db}-copy");
+        println!(
+            "  strata checkpoint {db}-encrypted --db {db}, then: STRATA_KEY=<64 hex digits> strata encrypt {db}-encrypted"
+        );
         println!("  strata etcd-dev, then: strata copy {db} etcd://ENDPOINT/node-1");
     }
 
@@ -658,6 +707,108 @@ Bulk load: the state column restored into a new database by ingest:"
     }
 }
 
+/// What the demo's encryption step did: a small encrypted database of a node's secrets.
+pub(crate) struct EncryptionDemo {
+    /// The column the secrets are in.
+    pub(crate) column: String,
+    /// Each secret's name and its size in bytes, as written.
+    pub(crate) secrets: Vec<(String, usize)>,
+    /// Bytes of the secrets' plaintext.
+    pub(crate) plaintext_bytes: u64,
+    /// Bytes stored for them: sealed, with nonce, tag and key version.
+    pub(crate) sealed_bytes: u64,
+    /// Secrets read back equal, through the encryption layer.
+    pub(crate) read_back: usize,
+    /// Secrets whose plaintext shows in the stored bytes underneath (0).
+    pub(crate) visible_underneath: usize,
+    /// The key a sealed value was copied to, and the error reading it gave.
+    pub(crate) tampered: (String, String),
+    /// The rotation: values resealed, left as they were (the tampered copy), batches.
+    pub(crate) rotation: (u64, u64, u64),
+    /// The key versions before and after the rotation.
+    pub(crate) key_versions: (u32, u32),
+    /// Secrets read back equal after the rotation, from the database reopened with its key.
+    pub(crate) after_rotation: usize,
+    /// Why another key was refused on reopening.
+    pub(crate) wrong_key: String,
+    /// How long each part took: creating the key ring, writing, reading back, rotating.
+    pub(crate) timings: [(&'static str, Duration); 4],
+}
+
+impl EncryptionDemo {
+    fn to_json(&self) -> Value {
+        let secrets: Vec<Value> = self
+            .secrets
+            .iter()
+            .map(|(name, bytes)| json!({ "key": name, "bytes": bytes }))
+            .collect();
+        let timings: serde_json::Map<String, Value> = self
+            .timings
+            .iter()
+            .map(|(name, took)| (format!("{name}_ms"), json!(took.as_secs_f64() * 1000.0)))
+            .collect();
+        json!({
+            "column": self.column,
+            "secrets": secrets,
+            "plaintext_bytes": self.plaintext_bytes,
+            "sealed_bytes": self.sealed_bytes,
+            "read_back_equal": self.read_back,
+            "plaintext_visible_underneath": self.visible_underneath,
+            "tampered": { "key": self.tampered.0, "error": self.tampered.1 },
+            "rotation": {
+                "resealed": self.rotation.0,
+                "left_tampered": self.rotation.1,
+                "batches": self.rotation.2,
+                "key_version_before": self.key_versions.0,
+                "key_version_after": self.key_versions.1,
+                "read_back_equal": self.after_rotation,
+            },
+            "wrong_key_refused": self.wrong_key,
+            "timings": timings,
+            "verification": "passed",
+        })
+    }
+
+    fn print(&self) {
+        println!(
+            "
+Encryption at rest: a node's secrets in an encrypted database (random 32-byte key):"
+        );
+        let names: Vec<&str> = self.secrets.iter().map(|(name, _)| name.as_str()).collect();
+        println!(
+            "  wrote {} secrets to column {} ({}): {} plaintext, {} stored sealed; none of \
+             them shows in the stored bytes",
+            self.secrets.len(),
+            self.column,
+            names.join(", "),
+            human_bytes(self.plaintext_bytes),
+            human_bytes(self.sealed_bytes)
+        );
+        println!("  read back through the layer: {} of them equal", self.read_back);
+        println!(
+            "  a sealed value copied underneath to key {:?} reads as tampered: {}",
+            self.tampered.0, self.tampered.1
+        );
+        println!(
+            "  rotated the value key (version {} to {}): {} values resealed, {} tampered one left \
+             as it was, in {} batch(es); reopened: {} secrets read back equal",
+            self.key_versions.0,
+            self.key_versions.1,
+            self.rotation.0,
+            self.rotation.1,
+            self.rotation.2,
+            self.after_rotation
+        );
+        println!("  another key refused: {}", self.wrong_key);
+        let timings: Vec<String> = self
+            .timings
+            .iter()
+            .map(|(name, took)| format!("{name} {:.1} ms", took.as_secs_f64() * 1000.0))
+            .collect();
+        println!("  {}", timings.join(", "));
+    }
+}
+
 /// What the demo's KV step did: plain values.
 pub(crate) struct KvDemo {
     /// Keys written by the first atomic batch (the manager and every monitor).
@@ -735,6 +886,8 @@ pub(crate) struct DemoSummary<'a> {
     pub(crate) ledger: Option<&'a LedgerDemo>,
     /// What the bulk-load step did.
     pub(crate) bulk: &'a BulkDemo,
+    /// What the encryption step did.
+    pub(crate) encryption: &'a EncryptionDemo,
     /// What the etcd step did.
     pub(crate) etcd: &'a EtcdDemo,
 }

@@ -2,7 +2,7 @@
 //! descriptors: decode keys and values for display, check entries, check key lengths of
 //! arguments. A column no schema claims is shown as raw hex and not checked for content.
 
-use strata::{ColumnDescriptor, Schema};
+use strata::{AsKeyParts as _, ColumnDescriptor, Schema};
 
 use crate::error::CliError;
 
@@ -30,8 +30,21 @@ pub(crate) fn owner(name: &str) -> Option<&'static str> {
     lookup(name).map(|(schema, _)| schema.name())
 }
 
+/// Whether `key` of `column` is an encrypted database's key ring: an entry of the meta column
+/// that is not a version record (its value is the ring, wrapped under the caller's key).
+pub(crate) fn is_key_ring(column: &str, key: &[u8]) -> bool {
+    column == strata::versions::VERSIONS.name()
+        && key == strata::encryption::RING_KEY.as_key().as_bytes()
+}
+
 /// A key and value as text: decoded for known columns, hex otherwise or when decoding fails.
 pub(crate) fn show(column: &str, key: &[u8], value: &[u8]) -> (String, String) {
+    if is_key_ring(column, key) {
+        return (
+            "encryption key ring".to_owned(),
+            format!("<key ring, wrapped under the database's key, {} bytes>", value.len()),
+        );
+    }
     match lookup(column) {
         Some((_, descriptor)) => (
             descriptor.render_key(key).unwrap_or_else(|_| hex::encode(key)),
@@ -43,16 +56,37 @@ pub(crate) fn show(column: &str, key: &[u8], value: &[u8]) -> (String, String) {
     }
 }
 
+/// A key as text, with its value shown by size alone: an encrypted database's value read
+/// without its key.
+pub(crate) fn show_key(column: &str, key: &[u8]) -> String {
+    lookup(column)
+        .and_then(|(_, descriptor)| descriptor.render_key(key).ok())
+        .unwrap_or_else(|| hex::encode(key))
+}
+
 /// What is wrong with an entry of a known column, if anything.
 pub(crate) fn problem(column: &str, key: &[u8], value: &[u8]) -> Option<String> {
+    if let Some(problem) = key_problem(column, key) {
+        return Some(problem);
+    }
+    if is_key_ring(column, key) {
+        return None;
+    }
+    let (_, descriptor) = lookup(column)?;
+    descriptor.render_value(value).err().map(|e| format!("value does not decode: {e}"))
+}
+
+/// What is wrong with the key of an entry of a known column, if anything: what can be checked
+/// of an encrypted database's entry without its key.
+pub(crate) fn key_problem(column: &str, key: &[u8]) -> Option<String> {
+    if is_key_ring(column, key) {
+        return None;
+    }
     let (_, descriptor) = lookup(column)?;
     if key.len() != descriptor.key_len() {
         return Some(wrong_length(descriptor, key.len()));
     }
-    if let Err(e) = descriptor.render_key(key) {
-        return Some(format!("key does not decode: {e}"));
-    }
-    descriptor.render_value(value).err().map(|e| format!("value does not decode: {e}"))
+    descriptor.render_key(key).err().map(|e| format!("key does not decode: {e}"))
 }
 
 /// Checks that `key` has the length its column's schema requires (any length for unknown
@@ -139,6 +173,20 @@ mod tests {
         for column in crate::views::columns() {
             assert_eq!(owner(column.name()), Some("views"), "{column}");
         }
+    }
+
+    #[test]
+    fn the_key_ring_is_shown_by_size_and_is_no_problem() {
+        let key = strata::encryption::RING_KEY.as_key();
+        let ring = key.as_bytes();
+        assert!(is_key_ring("strata_versions", ring));
+        assert!(!is_key_ring("meta", ring));
+        assert_eq!(problem("strata_versions", ring, b"not a version"), None);
+        let (key_text, value) = show("strata_versions", ring, &[0; 90]);
+        assert_eq!(key_text, "encryption key ring");
+        assert!(value.contains("90 bytes"), "{value}");
+        assert_eq!(key_problem("meta", &[0; 32]), None);
+        assert!(key_problem("meta", &[0; 3]).is_some());
     }
 
     #[test]

@@ -21,6 +21,7 @@ fn demo_db(dir: &tempfile::TempDir) -> std::path::PathBuf {
         .success()
         .stdout(predicate::str::contains("verification passed"))
         .stdout(predicate::str::contains("108 committed, 12 rolled back"))
+        .stdout(predicate::str::contains("Encryption at rest"))
         .stdout(predicate::str::contains("strata stats --db"));
     db
 }
@@ -57,7 +58,12 @@ fn demo_runs_verifies_and_refuses_to_run_twice_without_reset() {
         .stdout(predicate::str::contains("\"member_killed_and_restarted\": true"))
         // The bulk-load step: the state column ingested into a new database and read back equal.
         .stdout(predicate::str::contains("\"bulk_load\""))
-        .stdout(predicate::str::contains("\"read_back_equal\": true"));
+        .stdout(predicate::str::contains("\"read_back_equal\": true"))
+        // The encryption step: secrets sealed, read back, a moved value refused, the key rotated.
+        .stdout(predicate::str::contains("\"encryption\": {"))
+        .stdout(predicate::str::contains("\"plaintext_visible_underneath\": 0"))
+        .stdout(predicate::str::contains("\"left_tampered\": 1"))
+        .stdout(predicate::str::contains("\"key_version_after\": 2"));
 }
 
 #[test]
