@@ -14,7 +14,7 @@ use std::path::Path;
 use strata::rocksdb::{RocksConfig, RocksDb};
 use strata::{Column, Database, ReadLayer as _, versions};
 use strata_encryption::{EncryptedDb, ResealOptions, UnlockKey};
-use strata_testkit::crash::{Plan, run_killed, say};
+use strata_testkit::crash::{Plan, Resumable, restore, run_killed, say};
 
 const DIR_VAR: &str = "STRATA_ROTATION_CRASH_DIR";
 const COLUMNS: [Column; 4] =
@@ -46,17 +46,6 @@ fn rotation_crash_child() {
     say("done");
 }
 
-fn reset(pristine: &Path, db: &Path) {
-    if db.exists() {
-        std::fs::remove_dir_all(db).expect("remove the rotated database");
-    }
-    std::fs::create_dir_all(db).expect("create the database directory");
-    for file in std::fs::read_dir(pristine).expect("list the pristine database") {
-        let file = file.expect("a file");
-        std::fs::copy(file.path(), db.join(file.file_name())).expect("copy a file");
-    }
-}
-
 /// Every value reads back equal to what was written; returns the key versions held.
 fn check_all(dir: &Path) -> (Vec<u32>, bool) {
     let db = EncryptedDb::open(open(dir), &UnlockKey::from_bytes(KEY))
@@ -72,13 +61,6 @@ fn check_all(dir: &Path) -> (Vec<u32>, bool) {
         assert_eq!(count, PER_COLUMN, "{}", column.name());
     }
     (db.key_versions(), db.is_rotating())
-}
-
-#[derive(Debug, Default)]
-struct Run {
-    resuming: bool,
-    batches: u64,
-    done: bool,
 }
 
 #[test]
@@ -97,7 +79,7 @@ fn a_rotation_killed_at_random_moments_ends_with_every_value_under_the_new_key()
         }
     }
     let dir = root.path().join("db");
-    reset(&pristine, &dir);
+    restore(&pristine, &dir);
 
     let (mut completed, mut killed_mid_rotation, mut resumed, mut batches) = (0, 0, 0, 0);
     for _ in 0..plan.cycles {
@@ -106,19 +88,7 @@ fn a_rotation_killed_at_random_moments_ends_with_every_value_under_the_new_key()
             "rotation_crash_child",
             &[(DIR_VAR, dir.as_os_str())],
             delay,
-            |lines: &mut dyn Iterator<Item = String>| {
-                let mut run = Run::default();
-                for line in lines {
-                    if line.ends_with("opened resuming=true") {
-                        run.resuming = true;
-                    } else if line.starts_with("batch ") {
-                        run.batches += 1;
-                    } else if line == "done" {
-                        run.done = true;
-                    }
-                }
-                run
-            },
+            Resumable::read,
         );
         resumed += u64::from(run.resuming);
         batches += run.batches;
@@ -129,7 +99,7 @@ fn a_rotation_killed_at_random_moments_ends_with_every_value_under_the_new_key()
             killed_mid_rotation += 1;
         } else if versions == [2] {
             completed += 1;
-            reset(&pristine, &dir);
+            restore(&pristine, &dir);
         } else {
             assert_eq!(versions, [1], "killed before the rotation began");
         }

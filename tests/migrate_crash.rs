@@ -13,7 +13,7 @@ use std::path::Path;
 
 use strata::migrate::Migrator;
 use strata::rocksdb::{RocksConfig, RocksDb};
-use strata_testkit::crash::{Plan, run_killed, say};
+use strata_testkit::crash::{Plan, Resumable, restore, run_killed, say};
 use strata_testkit::migration::{self, COLUMNS, V4, contents, expected_v4};
 
 const DIR_VAR: &str = "STRATA_MIGRATE_CRASH_DIR";
@@ -41,25 +41,6 @@ fn migrate_crash_writer_child() {
     say("done");
 }
 
-/// Replaces `db` with a copy of `pristine` (a closed database directory).
-fn reset(pristine: &Path, db: &Path) {
-    if db.exists() {
-        std::fs::remove_dir_all(db).expect("remove the migrated database");
-    }
-    std::fs::create_dir_all(db).expect("create the database directory");
-    for file in std::fs::read_dir(pristine).expect("list the pristine database") {
-        let file = file.expect("a file");
-        std::fs::copy(file.path(), db.join(file.file_name())).expect("copy a file");
-    }
-}
-
-#[derive(Debug, Default)]
-struct Run {
-    resuming: bool,
-    batches: u64,
-    done: bool,
-}
-
 #[test]
 fn a_migration_killed_at_random_moments_ends_as_an_uninterrupted_one() {
     let mut plan = Plan::from_env_or("migrate crash", 30);
@@ -71,7 +52,7 @@ fn a_migration_killed_at_random_moments_ends_as_an_uninterrupted_one() {
     }
     let expected = expected_v4(ACCOUNTS);
     let dir = root.path().join("db");
-    reset(&pristine, &dir);
+    restore(&pristine, &dir);
 
     let (mut completed, mut killed_mid_migration, mut resumed, mut batches) = (0, 0, 0, 0);
     for _ in 0..plan.cycles {
@@ -80,19 +61,7 @@ fn a_migration_killed_at_random_moments_ends_as_an_uninterrupted_one() {
             "migrate_crash_writer_child",
             &[(DIR_VAR, dir.as_os_str())],
             delay,
-            |lines: &mut dyn Iterator<Item = String>| {
-                let mut run = Run::default();
-                for line in lines {
-                    if line.ends_with("opened resuming=true") {
-                        run.resuming = true;
-                    } else if line.starts_with("batch ") {
-                        run.batches += 1;
-                    } else if line == "done" {
-                        run.done = true;
-                    }
-                }
-                run
-            },
+            Resumable::read,
         );
         resumed += u64::from(run.resuming);
         batches += run.batches;
@@ -103,7 +72,7 @@ fn a_migration_killed_at_random_moments_ends_as_an_uninterrupted_one() {
             assert_eq!(contents(&db), expected, "a completed migration equals the expected result");
             completed += 1;
             drop(db);
-            reset(&pristine, &dir);
+            restore(&pristine, &dir);
         } else {
             assert!(!run.done, "a writer that finished left the migration pending");
             killed_mid_migration += 1;

@@ -90,3 +90,46 @@ pub fn run_killed<R: Send + 'static>(
     child.wait().expect("reap the writer");
     reader.join().expect("read the writer's output")
 }
+
+/// What a resumable worker (a migration, a rotation) said before it was killed, when it says
+/// `… resuming=true` on opening a database with work left, `batch …` after each committed batch
+/// and `done` at the end.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Resumable {
+    /// Whether it found work an earlier worker left.
+    pub resuming: bool,
+    /// Batches it committed.
+    pub batches: u64,
+    /// Whether it finished.
+    pub done: bool,
+}
+
+impl Resumable {
+    /// Reads a worker's lines: pass it to [`run_killed`].
+    pub fn read(lines: &mut dyn Iterator<Item = String>) -> Self {
+        let mut run = Self::default();
+        for line in lines {
+            if line.ends_with("resuming=true") {
+                run.resuming = true;
+            } else if line.starts_with("batch ") {
+                run.batches += 1;
+            } else if line == "done" {
+                run.done = true;
+            }
+        }
+        run
+    }
+}
+
+/// Replaces the database directory `dir` with a copy of the closed database directory
+/// `pristine`: the starting point of the next cycle.
+pub fn restore(pristine: &std::path::Path, dir: &std::path::Path) {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).expect("remove the database");
+    }
+    std::fs::create_dir_all(dir).expect("create the database directory");
+    for file in std::fs::read_dir(pristine).expect("list the pristine database") {
+        let file = file.expect("a file");
+        std::fs::copy(file.path(), dir.join(file.file_name())).expect("copy a file");
+    }
+}
