@@ -103,6 +103,15 @@ impl UnlockKey {
         match (&self.kind, derivation) {
             (Kind::Bytes(secret), Derivation::Raw) => Ok(secret.clone()),
             (Kind::Passphrase(passphrase, _), Derivation::Argon2id { salt, params }) => {
+                // The costs come from the database, before anything in it is authenticated: a
+                // planted key ring must not make opening allocate terabytes or spin for hours.
+                if params.memory_kib > MAX_MEMORY_KIB || params.iterations > MAX_ITERATIONS {
+                    return Err(EncryptionError::Kdf(format!(
+                        "the key ring asks for Argon2id with {} KiB and {} passes, beyond the \
+                         {MAX_MEMORY_KIB} KiB and {MAX_ITERATIONS} passes this build accepts",
+                        params.memory_kib, params.iterations
+                    )));
+                }
                 let argon = argon2::Argon2::new(
                     argon2::Algorithm::Argon2id,
                     argon2::Version::V0x13,
@@ -124,6 +133,11 @@ impl UnlockKey {
         }
     }
 }
+
+/// The most memory a stored key ring may ask Argon2id for: 4 GiB.
+pub(crate) const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+/// The most passes a stored key ring may ask Argon2id for.
+pub(crate) const MAX_ITERATIONS: u32 = 64;
 
 /// Length of a passphrase's salt.
 pub(crate) const SALT_LEN: usize = 16;
@@ -167,4 +181,39 @@ pub(crate) enum Derivation {
         /// The costs.
         params: Argon2Params,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_planted_key_ring_cannot_ask_for_unbounded_costs() {
+        let key = UnlockKey::passphrase_with("p", Argon2Params::insecure_for_tests());
+        let greedy = Derivation::Argon2id {
+            salt: [0; SALT_LEN],
+            params: Argon2Params { memory_kib: u32::MAX, iterations: 1, parallelism: 1 },
+        };
+        assert!(matches!(key.derive(&greedy), Err(EncryptionError::Kdf(_))));
+        let slow = Derivation::Argon2id {
+            salt: [0; SALT_LEN],
+            params: Argon2Params { memory_kib: 8, iterations: u32::MAX, parallelism: 1 },
+        };
+        assert!(matches!(key.derive(&slow), Err(EncryptionError::Kdf(_))));
+        let fine = Derivation::Argon2id {
+            salt: [0; SALT_LEN],
+            params: Argon2Params::insecure_for_tests(),
+        };
+        assert!(key.derive(&fine).is_ok());
+        assert!(matches!(key.derive(&Derivation::Raw), Err(EncryptionError::WrongKey)));
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let bytes = UnlockKey::from_bytes([0xab; KEY_LEN]);
+        let phrase = UnlockKey::passphrase("hunter2");
+        let shown = format!("{bytes:?} {phrase:?} {:?}", Secret::random());
+        assert!(!shown.contains("ab, ab") && !shown.contains("171") && !shown.contains("hunter2"));
+        assert!(shown.contains("<redacted>"));
+    }
 }
