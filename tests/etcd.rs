@@ -74,3 +74,36 @@ fn copy_moves_a_directory_to_the_cluster_and_back_byte_identical() {
     }
     assert_eq!(copy::verify(&source, &back, &COLUMNS).unwrap().len(), 2);
 }
+
+/// The `Encrypted` layer works over the cluster as over a disk: the cluster holds sealed values
+/// only, a value moved there reads as tampered, and another client with the key reads it all.
+#[test]
+fn an_encrypted_database_on_the_cluster_keeps_its_values_sealed() {
+    use strata::versions::VERSIONS;
+    use strata_encryption::{EncryptedDb, UnlockKey};
+
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = cluster(dir.path());
+    let config = EtcdConfig::new(cluster.endpoints(), "sealed");
+    let columns = [NOTES, INDEX, VERSIONS];
+    let key = UnlockKey::from_bytes([0x33; 32]);
+    let db = EncryptedDb::create(EtcdDb::open(&config, &columns).unwrap(), &key).unwrap();
+    let mut transaction = strata::Transaction::new();
+    for n in 0..20_u16 {
+        transaction.put(INDEX, n.to_be_bytes(), format!("private note {n}"));
+    }
+    db.apply(&transaction).unwrap();
+    db.put(NOTES, b"seed", b"private seed").unwrap();
+
+    let raw = EtcdDb::open(&config, &columns).unwrap();
+    for (_, value) in column_contents(&raw, INDEX) {
+        assert!(!value.windows(7).any(|w| w == b"private"), "the cluster holds sealed values");
+    }
+    let sealed = raw.get(NOTES, b"seed").unwrap().unwrap().into_vec();
+    raw.put(NOTES, b"moved", &sealed).unwrap();
+
+    let other = EncryptedDb::open(EtcdDb::open(&config, &columns).unwrap(), &key).unwrap();
+    assert_eq!(other.get(NOTES, b"seed").unwrap().unwrap(), b"private seed"[..]);
+    assert!(matches!(other.get(NOTES, b"moved"), Err(strata::StorageError::Tampered { .. })));
+    assert_eq!(Store::new(&other).iter(INDEX, ..).unwrap().filter(Result::is_ok).count(), 20);
+}
