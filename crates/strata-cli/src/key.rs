@@ -9,9 +9,46 @@
 
 use std::io::IsTerminal as _;
 
-use strata::encryption::{KEY_LEN, UnlockKey};
+use strata::encryption::{EncryptedDb, KEY_LEN, UnlockKey};
+use strata::{Database, Either, Store};
 
 use crate::error::CliError;
+
+/// A database as the commands that read and write its values (`kv`, `log`, `views`, `migrate`)
+/// use it: as stored when it is plaintext, through [`EncryptedDb`] when it is encrypted, so
+/// values read are opened and values written are sealed.
+pub(crate) type Unlocked<D> = Either<D, EncryptedDb<D>>;
+
+/// The key `db` needs, checked against its key ring: `None` when it is not encrypted; else the
+/// current key, which the command cannot do without ([`CliError::NoKey`] when none is given,
+/// `WrongKey` when it does not unlock the database). `what` names the database for the prompt.
+pub(crate) fn for_database<D: Database>(db: &D, what: &str) -> Result<Option<UnlockKey>, CliError> {
+    if !crate::inspect::is_encrypted(&Store::new(db))? {
+        return Ok(None);
+    }
+    let key = required(what)?;
+    EncryptedDb::open(db, &key)?;
+    Ok(Some(key))
+}
+
+/// `db` with `key` ([`for_database`]'s answer): through [`EncryptedDb`] when there is one.
+pub(crate) fn unlock_with<D: Database>(
+    db: D,
+    key: Option<&UnlockKey>,
+) -> Result<Unlocked<D>, CliError> {
+    Ok(match key {
+        Some(key) => Either::Right(EncryptedDb::open(db, key)?),
+        None => Either::Left(db),
+    })
+}
+
+/// `db`, through [`EncryptedDb`] with its key when it is encrypted (see [`for_database`]).
+pub(crate) fn unlock<D: Database>(db: D, what: &str) -> Result<Unlocked<D>, CliError> {
+    if !crate::inspect::is_encrypted(&Store::new(&db))? {
+        return Ok(Either::Left(db));
+    }
+    Ok(Either::Right(EncryptedDb::open(db, &required(what)?)?))
+}
 
 /// The current key, as 64 hex digits.
 pub(crate) const KEY_VARIABLE: &str = "STRATA_KEY";

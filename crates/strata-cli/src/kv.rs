@@ -18,7 +18,11 @@ use strata::kv::{Address, KvStore, WriteBatch};
 use strata::rocksdb::{OpenError, RocksConfig, RocksDb};
 
 use crate::error::{CliError, parse_hex};
+use crate::key::{self, Unlocked};
 use crate::output::{Output, TransferReport};
+
+/// The database under a KV store: as stored, or through its encryption (see [`key::unlock`]).
+type Db = Unlocked<RocksDb>;
 
 /// The most keys `kv import` commits in one atomic batch.
 pub(crate) const BATCH_KEYS: usize = 1000;
@@ -26,37 +30,42 @@ pub(crate) const BATCH_KEYS: usize = 1000;
 pub(crate) const BATCH_BYTES: usize = 64 << 20;
 
 /// Whether the database was opened with every column of the KV store.
-fn has_kv_columns(db: &RocksDb) -> bool {
+fn has_kv_columns(db: &impl Database) -> bool {
     let columns = db.columns();
     strata::kv::COLUMNS.iter().all(|column| columns.contains(column))
 }
 
 /// Opens the KV store of an existing database for reading: [`CliError::NoKvData`] when the
-/// database has no KV columns (nothing is created).
-fn open_read(path: &Path) -> Result<KvStore<RocksDb>, CliError> {
+/// database has no KV columns (nothing is created). An encrypted database is read with its key.
+fn open_read(path: &Path) -> Result<KvStore<Db>, CliError> {
     let db = RocksDb::open_existing(&RocksConfig::new(path))?;
     if !has_kv_columns(&db) {
         return Err(CliError::NoKvData(path.to_owned()));
     }
-    Ok(KvStore::open(db)?)
+    Ok(KvStore::open(key::unlock(db, &path.display().to_string())?)?)
 }
 
 /// Opens the KV store for writing: every column already in the database keeps its recorded
-/// options, and the KV columns are created if they are missing (the database too, if `create`).
-fn open_write(path: &Path, create: bool) -> Result<KvStore<RocksDb>, CliError> {
+/// options, and the KV columns are created if they are missing (the database too, if `create`:
+/// a plaintext one, encrypting is `strata encrypt`'s job). An encrypted database is written with
+/// its key, checked before any column is added: what is written is sealed.
+fn open_write(path: &Path, create: bool) -> Result<KvStore<Db>, CliError> {
+    let what = path.display().to_string();
     let config = RocksConfig::new(path).create_if_missing(create);
-    let mut columns = match RocksDb::open_existing(&config) {
-        Ok(db) if has_kv_columns(&db) => return Ok(KvStore::open(db)?),
+    let (mut columns, key) = match RocksDb::open_existing(&config) {
+        Ok(db) if has_kv_columns(&db) => return Ok(KvStore::open(key::unlock(db, &what)?)?),
         Ok(db) => {
+            let key = key::for_database(&db, &what)?;
             let columns = db.columns();
             drop(db); // closed before it is reopened with the KV columns
-            columns
+            (columns, key)
         }
-        Err(OpenError::Missing { .. }) if create => Vec::new(),
+        Err(OpenError::Missing { .. }) if create => (Vec::new(), None),
         Err(error) => return Err(error.into()),
     };
     columns.extend(strata::kv::COLUMNS);
-    Ok(KvStore::open(RocksDb::open(&config, &columns)?)?)
+    let db = RocksDb::open(&config, &columns)?;
+    Ok(KvStore::open(key::unlock_with(db, key.as_ref())?)?)
 }
 
 /// `kv ls` without a namespace: every namespace with its key count (`all`: every address too).

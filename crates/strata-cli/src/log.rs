@@ -11,25 +11,29 @@ use strata::log::{Author, Ed25519, Entry, LogState, LogStore, NoVerification, Ve
 use strata::rocksdb::{RocksConfig, RocksDb};
 
 use crate::error::{CliError, parse_hex};
+use crate::key::{self, Unlocked};
 use crate::output::{LogEntryView, LogSummary, LogVerdict, Output, TopicView};
 
 /// Whether the database was opened with every column of the log store.
-fn has_log_columns(db: &RocksDb) -> bool {
+fn has_log_columns(db: &impl Database) -> bool {
     let columns = db.columns();
     strata::log::COLUMNS.iter().all(|column| columns.contains(column))
 }
 
 /// Opens the log store of an existing database for reading: [`CliError::NoLogData`] when the
-/// database has no log columns (nothing is created).
-fn open_read(path: &Path) -> Result<LogStore<RocksDb>, CliError> {
+/// database has no log columns (nothing is created). An encrypted database is read with its key.
+fn open_read(path: &Path) -> Result<LogStore<Db>, CliError> {
     let db = RocksDb::open_existing(&RocksConfig::new(path))?;
     if !has_log_columns(&db) {
         return Err(CliError::NoLogData(path.to_owned()));
     }
     // Read-only inspection: nothing is inserted, so no signature is ever checked through the
     // store's verifier. `log verify --ed25519` checks signatures itself, entry by entry.
-    Ok(LogStore::open(db, NoVerification)?)
+    Ok(LogStore::open(key::unlock(db, &path.display().to_string())?, NoVerification)?)
 }
+
+/// The database under the log store: as stored, or through its encryption.
+type Db = Unlocked<RocksDb>;
 
 /// Parses an author argument: 32 bytes of hex.
 fn parse_author(input: &str) -> Result<Author, CliError> {
@@ -54,7 +58,7 @@ fn summary(author: &Author, log_id: u64, state: &LogState) -> LogSummary {
 }
 
 /// Every log of every author, with its state, in author then log order.
-fn summaries(store: &LogStore<RocksDb>) -> Result<Vec<(Author, LogSummary)>, CliError> {
+fn summaries(store: &LogStore<Db>) -> Result<Vec<(Author, LogSummary)>, CliError> {
     let mut logs = Vec::new();
     for author in store.authors()? {
         for log_id in store.logs(&author)? {
@@ -182,7 +186,7 @@ pub(crate) fn verify(path: &Path, ed25519: bool, out: &Output) -> Result<(), Cli
 
 /// Every entry of a log whose signature is not its author's ed25519 signature over its header.
 fn signature_problems(
-    store: &LogStore<RocksDb>,
+    store: &LogStore<Db>,
     author: &Author,
     log_id: u64,
 ) -> Vec<(Option<u64>, String)> {

@@ -74,8 +74,10 @@ database holds no log data, or `log show` names a log that has no entries.";
 const MIGRATE_EXIT_CODES: &str = "\
 Exit codes: 0 success (migrated, or nothing to migrate), 1 internal error (a step failed on an
 entry or the database failed: what was committed stays, and running it again resumes), 2 usage
-error, 3 the database cannot be opened or this build cannot migrate it (a newer version: upgrade;
-a version with no step to this one).";
+error, 3 the database cannot be opened (or the key does not unlock an encrypted one) or this
+build cannot migrate it (a newer version: upgrade; a version with no step to this one), 4 the
+database is encrypted and no key was given (STRATA_KEY or STRATA_PASSPHRASE), or it is not 64
+hex digits.";
 
 const VIEWS_EXIT_CODES: &str = "\
 Exit codes: 0 success (a view the CLI has no code for is marked for rebuild), 1 internal error

@@ -10,12 +10,14 @@ use std::fmt::Write as _;
 use borsh::BorshDeserialize;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use strata::encryption::{EncryptedDb, UnlockKey};
 use strata::migrate::{Migrator, StepReport};
 use strata::rocksdb::{RocksConfig, RocksDb};
 use strata::versions::{self, VERSIONS};
 use strata::{AsKeyParts, Column};
 
 use crate::error::CliError;
+use crate::key;
 use crate::ledger::{LEDGER, LedgerEntry, LedgerKey, ledger_entry, write_ledger_v1};
 use crate::output::{LedgerDemo, table_text};
 
@@ -107,25 +109,45 @@ fn progress_bar(show: bool) -> ProgressBar {
 }
 
 /// Migrates the database at `path` (or, `dry_run`, reports what that would change, opening it
-/// read-only), showing progress when `show_progress`.
+/// read-only), showing progress when `show_progress`. An encrypted database is migrated through
+/// its encryption, with its key (`crate::key`): values are read opened and written sealed.
 pub(crate) fn run(path: &Path, dry_run: bool, show_progress: bool) -> Result<Migration, CliError> {
+    run_with(path, dry_run, show_progress, || key::required(&path.display().to_string()))
+}
+
+/// [`run`], with `key` giving the key when the database is encrypted.
+fn run_with(
+    path: &Path,
+    dry_run: bool,
+    show_progress: bool,
+    key: impl FnOnce() -> Result<UnlockKey, CliError>,
+) -> Result<Migration, CliError> {
     let schemas = crate::schema::SCHEMAS;
     let config = RocksConfig::new(path).create_if_missing(false);
     let columns = all_columns();
     // What this build cannot migrate (newer, or no step from its version) is refused before
-    // anything is written.
+    // anything is written; so is a key that does not open an encrypted database.
     let probe = RocksDb::open_read_only(&config, &[VERSIONS])?;
-    if strata::Database::columns(&probe).contains(&VERSIONS) {
+    let key = if strata::Database::columns(&probe).contains(&VERSIONS) {
         Migrator::new(schemas).check(&probe)?;
-    }
+        if crate::inspect::is_encrypted(&strata::Store::new(&probe))? {
+            let key = key()?;
+            EncryptedDb::open(&probe, &key)?;
+            Some(key)
+        } else {
+            None
+        }
+    } else {
+        None
+    };
     drop(probe);
     let started = Instant::now();
     let steps = if dry_run {
-        let db = RocksDb::open_read_only(&config, &columns)?;
+        let db = key::unlock_with(RocksDb::open_read_only(&config, &columns)?, key.as_ref())?;
         Migrator::new(schemas).dry_run(&db)?
     } else {
         let bar = progress_bar(show_progress);
-        let db = RocksDb::open(&config, &columns)?;
+        let db = key::unlock_with(RocksDb::open(&config, &columns)?, key.as_ref())?;
         let mut migrator = Migrator::new(schemas).on_progress(|progress| {
             let change = &progress.step.changes()[progress.change];
             bar.set_message(format!(
@@ -273,4 +295,58 @@ pub(crate) fn to_json(migration: &Migration) -> Value {
         "versions": versions,
         "unknown_columns": migration.unknown,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata::encryption::{Encrypted, EncryptionError, ResealOptions};
+    use strata::{Database as _, Store};
+
+    /// The ledger at version 1, encrypted, migrated through its encryption: a wrong key is
+    /// refused before anything is written; with the right one every entry reads migrated, and
+    /// sealed (the raw bytes are not the entry).
+    #[test]
+    fn an_encrypted_database_migrates_through_its_encryption() {
+        const ACCOUNTS: u32 = 3;
+        const PER_ACCOUNT: u32 = 4;
+        let dir = tempfile::tempdir().unwrap();
+        let config = RocksConfig::new(dir.path().join("db"));
+        write_ledger_v1(&config, ACCOUNTS, PER_ACCOUNT).unwrap();
+        let key = || UnlockKey::from_bytes([7; 32]);
+        {
+            let db = RocksDb::open_existing(&config).unwrap();
+            let columns: Vec<Column> =
+                db.columns().into_iter().filter(|c| c.name() != VERSIONS.name()).collect();
+            Encrypted::encrypt_existing(
+                Store::new(db),
+                &key(),
+                &columns,
+                ResealOptions::default(),
+                |_| {},
+            )
+            .unwrap();
+        }
+        let path = config.path().to_owned();
+        let wrong = run_with(&path, false, false, || Ok(UnlockKey::from_bytes([8; 32])));
+        assert!(matches!(wrong, Err(CliError::Encryption(EncryptionError::WrongKey))));
+        let dry = run_with(&path, true, false, || Ok(key())).unwrap();
+        let done = run_with(&path, false, false, || Ok(key())).unwrap();
+        assert_eq!(done.steps.len(), 2);
+        assert_eq!(dry.steps, done.steps);
+
+        let raw = RocksDb::open_read_only(&config, &[LEDGER, VERSIONS]).unwrap();
+        let db = EncryptedDb::open(&raw, &key()).unwrap();
+        for account in 0..ACCOUNTS {
+            for seq in 0..PER_ACCOUNT {
+                let key = LedgerKey { account, seq: u64::from(seq) }.as_key();
+                let (units, memo) = ledger_entry(account, seq);
+                let expected = LedgerEntry { cents: i64::from(units) * 100, memo };
+                let stored = db.get(LEDGER, key.as_bytes()).unwrap().unwrap();
+                assert_eq!(LedgerEntry::try_from_slice(&stored).unwrap(), expected);
+                let sealed = raw.get(LEDGER, key.as_bytes()).unwrap().unwrap();
+                assert!(LedgerEntry::try_from_slice(&sealed).ok() != Some(expected));
+            }
+        }
+    }
 }

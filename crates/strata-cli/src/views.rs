@@ -20,6 +20,7 @@ use strata::views::{Mode, Phase, View, ViewError, ViewRecord, ViewStatus, Views,
 use strata::{Column, ColumnDescriptor, Database, Entry, Schema, key};
 
 use crate::error::CliError;
+use crate::key::{Unlocked, unlock};
 use crate::output::{Output, ViewRow};
 
 /// The demo's index of settings: the latest value per key of `key=value` payloads.
@@ -167,14 +168,16 @@ pub(crate) fn status_row(status: &ViewStatus) -> ViewRow {
 }
 
 /// Whether the database was opened with the views' registry.
-fn has_registry(db: &RocksDb) -> bool {
+fn has_registry(db: &impl Database) -> bool {
     let columns = db.columns();
     strata::views::COLUMNS.iter().all(|column| columns.contains(column))
 }
 
 /// Opens an existing database with its recorded columns: [`CliError::NoViewsData`] without the
-/// registry, [`CliError::NoLogData`] without the log (nothing is created).
-fn open_read(path: &Path) -> Result<RocksDb, CliError> {
+/// registry, [`CliError::NoLogData`] without the log (nothing is created). An encrypted
+/// database is opened with its key: the log and the views' state are read and written through
+/// its encryption.
+fn open_read(path: &Path) -> Result<Unlocked<RocksDb>, CliError> {
     let db = RocksDb::open_existing(&RocksConfig::new(path))?;
     if !has_registry(&db) {
         return Err(CliError::NoViewsData(path.to_owned()));
@@ -183,11 +186,11 @@ fn open_read(path: &Path) -> Result<RocksDb, CliError> {
     if !strata::log::COLUMNS.iter().all(|column| columns.contains(column)) {
         return Err(CliError::NoLogData(path.to_owned()));
     }
-    Ok(db)
+    unlock(db, &path.display().to_string())
 }
 
 /// The log's next arrival offset: the end every view's lag is measured against.
-fn log_end(db: &RocksDb) -> Result<u64, CliError> {
+fn log_end(db: &Unlocked<RocksDb>) -> Result<u64, CliError> {
     // Nothing is inserted, so no verifier ever judges an entry.
     Ok(LogStore::open(db, NoVerification)?.next_offset())
 }
