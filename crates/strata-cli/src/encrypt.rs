@@ -15,8 +15,8 @@ use strata::versions::VERSIONS;
 use strata::{Column, Database as _, Layer as _, Store};
 
 use crate::error::CliError;
+use crate::key;
 use crate::output::Output;
-use crate::{inspect, key};
 
 /// `strata encrypt --help`'s exit codes.
 pub(crate) const ENCRYPT_EXIT_CODES: &str = "\
@@ -180,7 +180,7 @@ fn rotation_json(report: &ResealReport, versions: (u32, u32), elapsed: Duration)
 pub(crate) fn rekey(dir: &Path, rotate: bool, out: &Output) -> Result<(), CliError> {
     let db = RocksDb::open_existing(&RocksConfig::new(dir))?;
     let store = Store::new(&db);
-    if !inspect::is_encrypted(&store)? {
+    if !key::is_encrypted(&store)? {
         return Err(EncryptionError::NotEncrypted.into());
     }
     let what = dir.display().to_string();

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use strata::encryption::{Encrypted, EncryptedDb};
+use strata::encryption::EncryptedDb;
 use strata::rocksdb::{RocksConfig, RocksDb};
 use strata::{Column, Database, Either, KeyRange, ReadLayer, StorageError, Store};
 
@@ -36,7 +36,7 @@ impl Values {
     /// Opens the database at `location`, with its key if it is encrypted and one is given.
     fn open(location: &Location) -> Result<Self, CliError> {
         let store = open_any(location)?;
-        if !is_encrypted(&store)? {
+        if !key::is_encrypted(&store)? {
             return Ok(Self::Plain(store));
         }
         match key::current(&location.to_string(), true)? {
@@ -52,12 +52,6 @@ impl Values {
             Self::Unlocked(db) => db.raw(),
         }
     }
-}
-
-/// Whether the database has a key ring: its values are sealed.
-pub(crate) fn is_encrypted<D: Database>(store: &Store<D>) -> Result<bool, CliError> {
-    let versions = strata::versions::VERSIONS.name();
-    Ok(store.db().columns().iter().any(|c| c.name() == versions) && Encrypted::is_encrypted(store)?)
 }
 
 /// Opens an existing database in a directory with the columns recorded in it.
@@ -128,7 +122,7 @@ pub(crate) fn stats(location: &Location, out: &Output) -> Result<(), CliError> {
         }
         Either::Right(_) => (&[][..], None),
     };
-    out.stats(&rows, undeclared, recorded.as_ref(), cache.as_ref(), is_encrypted(&store)?);
+    out.stats(&rows, undeclared, recorded.as_ref(), cache.as_ref(), key::is_encrypted(&store)?);
     Ok(())
 }
 

@@ -9,10 +9,16 @@
 
 use std::io::IsTerminal as _;
 
-use strata::encryption::{EncryptedDb, KEY_LEN, UnlockKey};
+use strata::encryption::{Encrypted, EncryptedDb, KEY_LEN, UnlockKey};
 use strata::{Database, Either, Store};
 
 use crate::error::CliError;
+
+/// Whether the database has a key ring: its values are sealed.
+pub(crate) fn is_encrypted<D: Database>(store: &Store<D>) -> Result<bool, CliError> {
+    let versions = strata::versions::VERSIONS.name();
+    Ok(store.db().columns().iter().any(|c| c.name() == versions) && Encrypted::is_encrypted(store)?)
+}
 
 /// A database as the commands that read and write its values (`kv`, `log`, `views`, `migrate`)
 /// use it: as stored when it is plaintext, through [`EncryptedDb`] when it is encrypted, so
@@ -23,7 +29,7 @@ pub(crate) type Unlocked<D> = Either<D, EncryptedDb<D>>;
 /// current key, which the command cannot do without ([`CliError::NoKey`] when none is given,
 /// `WrongKey` when it does not unlock the database). `what` names the database for the prompt.
 pub(crate) fn for_database<D: Database>(db: &D, what: &str) -> Result<Option<UnlockKey>, CliError> {
-    if !crate::inspect::is_encrypted(&Store::new(db))? {
+    if !is_encrypted(&Store::new(db))? {
         return Ok(None);
     }
     let key = required(what)?;
@@ -44,7 +50,7 @@ pub(crate) fn unlock_with<D: Database>(
 
 /// `db`, through [`EncryptedDb`] with its key when it is encrypted (see [`for_database`]).
 pub(crate) fn unlock<D: Database>(db: D, what: &str) -> Result<Unlocked<D>, CliError> {
-    if !crate::inspect::is_encrypted(&Store::new(&db))? {
+    if !is_encrypted(&Store::new(&db))? {
         return Ok(Either::Left(db));
     }
     Ok(Either::Right(EncryptedDb::open(db, &required(what)?)?))

@@ -130,7 +130,7 @@ fn run_with(
     let probe = RocksDb::open_read_only(&config, &[VERSIONS])?;
     let key = if strata::Database::columns(&probe).contains(&VERSIONS) {
         Migrator::new(schemas).check(&probe)?;
-        if crate::inspect::is_encrypted(&strata::Store::new(&probe))? {
+        if key::is_encrypted(&strata::Store::new(&probe))? {
             let key = key()?;
             EncryptedDb::open(&probe, &key)?;
             Some(key)
