@@ -285,6 +285,9 @@ impl<L: WriteLayer> WriteLayer for Encrypted<L> {
     }
 }
 
+/// The current entry's key, and its plaintext or the failure to open it.
+type Opened<'a> = (&'a [u8], Result<&'a [u8], ()>);
+
 /// A cursor that opens each value the first time it is asked for, into a buffer it reuses and
 /// wipes when dropped. A value that does not open leaves the cursor on its key, with
 /// [`Cursor::value_error`] saying so, and steps on from there.
@@ -318,8 +321,9 @@ impl<'a, C: Cursor> EncryptedCursor<'a, C> {
         }
     }
 
-    /// The current entry's plaintext, opened now if it was not yet; `Err` when it does not open.
-    fn opened(&self) -> Option<Result<&[u8], ()>> {
+    /// The current entry's key and plaintext, opened now if it was not yet (`Err` when it does
+    /// not open): one look at the cursor underneath for both.
+    fn opened(&self) -> Option<Opened<'_>> {
         let (key, sealed) = self.inner.item()?;
         let opened = self.opened.get_or_init(|| {
             let mut out = self.spare.take();
@@ -330,10 +334,13 @@ impl<'a, C: Cursor> EncryptedCursor<'a, C> {
                 Err(())
             }
         });
-        Some(match opened {
-            Ok(plain) => Ok(plain.as_slice()),
-            Err(()) => Err(()),
-        })
+        Some((
+            key,
+            match opened {
+                Ok(plain) => Ok(plain.as_slice()),
+                Err(()) => Err(()),
+            },
+        ))
     }
 }
 
@@ -385,15 +392,15 @@ impl<C: Cursor> Cursor for EncryptedCursor<'_, C> {
         if self.meta {
             return self.inner.value();
         }
-        self.opened()?.ok()
+        self.opened()?.1.ok()
     }
 
     fn item(&self) -> Option<(&[u8], &[u8])> {
         if self.meta {
             return self.inner.item();
         }
-        let value = self.opened()?.ok()?;
-        Some((self.inner.key()?, value))
+        let (key, value) = self.opened()?;
+        Some((key, value.ok()?))
     }
 
     fn status(&self) -> StorageResult<()> {
@@ -412,8 +419,8 @@ impl<C: Cursor> Cursor for EncryptedCursor<'_, C> {
             return None;
         }
         match self.opened()? {
-            Ok(_) => None,
-            Err(()) => Some(tampered(self.column, self.inner.key()?)),
+            (_, Ok(_)) => None,
+            (key, Err(())) => Some(tampered(self.column, key)),
         }
     }
 }
